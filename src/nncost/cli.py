@@ -1,0 +1,154 @@
+"""The command line: a thin layer over the API. Errors are one line on stderr, exit 2.
+
+    nncost [MODEL] [options]            analyse a model (default: the built-in seednet)
+    nncost layer "EXPR" --input-shape S  the single-layer calculator
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import __version__
+from .errors import NncostError
+
+__all__ = ["main"]
+
+DEFAULT_MODEL = "nncost:seednet"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse's own code)
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _shape(text: str) -> tuple[str | None, tuple[int, ...]]:
+    name, _, dims = text.rpartition("=") if "=" in text else ("", "", text)
+    parts = [p for p in dims.replace("x", ",").replace(" ", "").split(",") if p != ""]
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a shape such as 1,3,224,224 or NAME=1,3,224,224, got {text!r}") from None
+    if not shape or any(d < 0 for d in shape):
+        raise argparse.ArgumentTypeError(f"expected a shape of non-negative ints such as 1,3,224,224, got {text!r}")
+    return (name or None), shape
+
+
+def _op_cost(text: str) -> tuple[str, int]:
+    name, sep, value = text.partition("=")
+    if not sep or not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected NAME=INT such as tanh=5, got {text!r}")
+    return name.strip(), int(value)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input-shape", "-i", action="append", type=_shape, default=[], metavar="[NAME=]D,D,...",
+                   help="input shape, repeatable (e.g. 1,3,224,224 or input_ids=1,128)")
+    p.add_argument("--format", "-f", choices=("table", "json", "csv", "markdown"), default="table")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--flops", choices=("seed", "2mac"), default="seed",
+                   help="seed: every operation (default); 2mac: flops = 2 x MACs (torch.utils.flop_counter)")
+    p.add_argument("--op-cost", action="append", type=_op_cost, default=[], metavar="NAME=INT",
+                   help="override a per-element cost from the table, e.g. tanh=5")
+    p.add_argument("--width", type=int, default=100, help="table width in columns (default 100)")
+
+
+def _parser_layer() -> argparse.ArgumentParser:
+    p = _Parser(prog="nncost layer", description="Cost of one layer, written as in PyTorch code.")
+    p.add_argument("expression", help='e.g. "nn.Conv2d(3, 64, kernel_size=3, padding=1)"')
+    _common(p)
+    p.add_argument("--explain", action="store_true", help="print each formula with the numbers substituted")
+    p.add_argument("--rnn-bias", choices=("torch", "single"), default="torch",
+                   help="torch: two bias vectors per gate (nn.LSTM); single: one (the seed, Keras)")
+    p.add_argument("--list", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _parser_model() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="nncost",
+        description="What does this network cost? Parameters, MACs and FLOPs, layer by layer.",
+        epilog="Model specs: torchvision:NAME, timm:NAME, package.module:factory, path/file.py:factory, "
+        "nncost:seednet (built in). The single-layer calculator: nncost layer --help.",
+    )
+    p.add_argument("model", nargs="?", default=DEFAULT_MODEL, help=f"model spec (default: {DEFAULT_MODEL})")
+    _common(p)
+    p.add_argument("--depth", "-d", type=int, default=None, help="show modules down to this depth")
+    p.add_argument("--dtype", default="float32", help="input/param dtype (float32, bfloat16, float16, ...)")
+    p.add_argument("--device", default="meta", help="meta (default: no memory, no compute), cpu or cuda")
+    p.add_argument("--backward", action="store_true", help="also count the backward pass (a training step)")
+    p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
+    p.add_argument("--train", action="store_true", help="run the model in train mode (default: eval)")
+    p.add_argument("--strict", action="store_true", help="fail if any op is unsupported")
+    p.add_argument("--trust-pickle", action="store_true", help="allow loading a pickled full model (.pt/.pth)")
+    p.add_argument("--version", action="version", version=f"nncost {__version__}")
+    return p
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def _run_layer(argv: Sequence[str]) -> int:
+    from .formulas.table import op_costs
+    from .layers import analyze_layer, known_layers
+    from .render import render
+
+    if "--list" in argv:
+        print("\n".join(known_layers()))
+        return 0
+    a = _parser_layer().parse_args(argv)
+    with op_costs(dict(a.op_cost)):
+        report = analyze_layer(a.expression, [s for _, s in a.input_shape] or None, flops=a.flops, rnn_bias=a.rnn_bias)
+        _emit(render(report, a.format, width=a.width, explain=a.explain), a.output)
+    return 0
+
+
+def _run_model(argv: Sequence[str]) -> int:
+    from .formulas.table import op_costs
+    from .render import render
+
+    a = _parser_model().parse_args(argv)
+    from .frontends import analyze_spec
+
+    with op_costs(dict(a.op_cost)):
+        report = analyze_spec(
+            a.model,
+            input_shapes=a.input_shape,
+            dtype=a.dtype,
+            device=a.device,
+            backward=a.backward,
+            fold_bn=a.fold_bn,
+            train=a.train,
+            flops=a.flops,
+            strict=a.strict,
+            trust_pickle=a.trust_pickle,
+        )
+        _emit(render(report, a.format, width=a.width, depth=a.depth), a.output)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "layer":
+            return _run_layer(args[1:])
+        return _run_model(args)
+    except NncostError as exc:
+        print(f"nncost: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"nncost: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""nncost's exceptions, one hierarchy.
+
+::
+
+    NncostError                     base of everything nncost raises on purpose
+    ├── InputError                  the user's input is wrong (also a ValueError)
+    │   ├── LayerSpecError          a layer expression the calculator cannot read
+    │   ├── ShapeError              a missing or mismatched input shape
+    │   └── ModelSpecError          a model spec (``torchvision:NAME``, file path) that cannot be resolved
+    ├── UnsupportedError            strict mode met an op with no formula
+    └── MissingDependencyError      an optional framework (torch, onnx, ...) is not installed
+
+Messages name what was wrong and what was expected; the CLI prints ``str(error)`` as
+one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NncostError",
+    "InputError",
+    "LayerSpecError",
+    "ShapeError",
+    "ModelSpecError",
+    "UnsupportedError",
+    "MissingDependencyError",
+]
+
+
+class NncostError(Exception):
+    """Base class of every error nncost raises on purpose."""
+
+
+class InputError(NncostError, ValueError):
+    """The user's input is wrong; the message says what was expected."""
+
+
+class LayerSpecError(InputError):
+    """A layer expression such as ``nn.Conv2d(3, 64, 3)`` that cannot be read."""
+
+
+class ShapeError(InputError):
+    """An input shape that is missing, malformed or does not fit the layer."""
+
+
+class ModelSpecError(InputError):
+    """A model spec that cannot be resolved to a model."""
+
+
+class UnsupportedError(NncostError):
+    """Raised in strict mode when an op has no formula."""
+
+
+class MissingDependencyError(NncostError, ImportError):
+    """An optional dependency is needed for this path and is not installed."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs the '{package}' package, which is not installed; "
+            f"install it with: pip install 'nncost[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra
+
+
+def require(module: str, extra: str, purpose: str) -> object:
+    """Import ``module`` lazily, or raise :class:`MissingDependencyError`."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise MissingDependencyError(module.split(".")[0], extra, purpose) from exc

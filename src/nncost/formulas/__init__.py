@@ -1,0 +1,62 @@
+"""Pure cost formulas: functions of shapes and attributes that return a :class:`~nncost.cost.Cost`.
+
+Nothing here imports a framework; every frontend (PyTorch, ONNX, the layer calculator)
+reaches the same function, so the same layer costs the same everywhere. Each docstring
+is the formula, with named dimensions and its source.
+"""
+
+from __future__ import annotations
+
+from .attention import multi_head_attention, sdpa, sdpa_backward, sdpa_causal_useful_macs
+from .conv import conv, conv_backward, conv_output_shape, conv_params, conv_transpose_output_shape
+from .elementwise import elementwise, log_softmax, mean_reduction, reduction, softmax, softmax_backward, var_reduction
+from .linear import einsum, linear, linear_params, matmul, matmul_shape
+from .misc import embedding, embedding_params, interpolate
+from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
+from .pool import adaptive_pool, pool, pool_backward, pool_output_shape
+from .rnn import RnnSpec, rnn, rnn_params, rnn_step
+from .shapes import prod
+from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
+
+__all__ = [
+    "DEFAULT_COSTS",
+    "REASONS",
+    "RnnSpec",
+    "active_costs",
+    "adaptive_pool",
+    "batch_norm",
+    "batch_norm_params",
+    "conv",
+    "conv_output_shape",
+    "conv_params",
+    "conv_transpose_output_shape",
+    "einsum",
+    "elementwise",
+    "embedding",
+    "embedding_params",
+    "fold_bn_params",
+    "group_norm",
+    "interpolate",
+    "layer_norm",
+    "linear",
+    "linear_params",
+    "log_softmax",
+    "matmul",
+    "matmul_shape",
+    "mean_reduction",
+    "multi_head_attention",
+    "op_costs",
+    "pool",
+    "pool_output_shape",
+    "prod",
+    "reduction",
+    "rms_norm",
+    "rnn",
+    "rnn_params",
+    "rnn_step",
+    "sdpa",
+    "sdpa_causal_useful_macs",
+    "softmax",
+    "unit",
+    "sdpa_backward",
+]

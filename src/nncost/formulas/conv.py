@@ -1,0 +1,150 @@
+"""Convolutions: 1-D/2-D/3-D, stride, padding, dilation, groups; transposed.
+
+Seed §2 with its erratum fixed: w·h are the OUTPUT feature map's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..cost import Cost
+from ..errors import ShapeError
+from .shapes import Shape, as_tuple, conv_out_len, conv_transpose_out_len, prod
+
+__all__ = ["conv", "conv_backward", "conv_params", "conv_output_shape", "conv_transpose_output_shape", "same_padding"]
+
+
+def conv(
+    x_shape: Sequence[int],
+    w_shape: Sequence[int],
+    out_shape: Sequence[int],
+    bias: bool = True,
+    transposed: bool = False,
+) -> Cost:
+    """Cost of a convolution from its input, weight and output shapes.
+
+    Forward: x [N, C_in, *I], w [C_out, C_in/g, *k], out [N, C_out, *O]
+      MACs  = N · C_out · ∏O · (C_in/g) · ∏k
+      FLOPs = N · C_out · ∏O · [(C_in/g·∏k) + (C_in/g·∏k − 1) + bias]   (seed §2)
+
+    Transposed: x [N, C_in, *I], w [C_in, C_out/g, *k], out [N, C_out, *O]. Every input
+    element is multiplied by every weight of its group and scattered into the output:
+      MACs  = N · C_in · ∏I · (C_out/g) · ∏k   (the MACs of the forward conv it is the
+                                                  adjoint of; onnx-tool and Paddle use ∏O)
+      FLOPs = 2·MACs − N·C_out·∏O + bias·N·C_out·∏O
+    NB: the transposed FLOPs assume every output element receives at least one product.
+    """
+    per_window = prod(w_shape[1:])  # (C_in/g)·∏k forward, (C_out/g)·∏k transposed
+    n_out = prod(out_shape)
+    if not transposed:
+        return Cost(n_out * per_window, n_out * (2 * per_window - 1 + int(bias)))
+    macs = prod(x_shape) * per_window
+    return Cost(macs, 2 * macs - n_out + int(bias) * n_out)
+
+
+def conv_backward(
+    x_shape: Sequence[int],
+    w_shape: Sequence[int],
+    out_shape: Sequence[int],
+    transposed: bool = False,
+    input_grad: bool = True,
+    weight_grad: bool = True,
+    bias_grad: bool = False,
+) -> Cost:
+    """Gradients of a convolution (``aten.convolution_backward`` with its output mask).
+
+    Each of grad_input and grad_weight is itself a convolution with the forward's MACs;
+    grad_input sums MACs into ∏x elements, grad_weight into ∏w, so each costs
+    2·MACs − (elements it produces) FLOPs; grad_bias sums the output gradient per
+    channel: ∏out − C_out additions.
+    """
+    fwd = conv(x_shape, w_shape, out_shape, False, transposed).macs
+    cost = Cost()
+    if input_grad:
+        cost += Cost(fwd, 2 * fwd - prod(x_shape))
+    if weight_grad:
+        cost += Cost(fwd, 2 * fwd - prod(w_shape))
+    if bias_grad:
+        c_out = out_shape[1] if len(out_shape) > 1 else out_shape[0]
+        cost += Cost(0, prod(out_shape) - c_out)
+    return cost
+
+
+def conv_params(
+    c_in: int, c_out: int, kernel: Sequence[int], groups: int = 1, bias: bool = True
+) -> int:
+    """(k_w·k_h·C_in/g + 1)·C_out (seed §2, with groups); the same for transposed convs."""
+    return (c_in // groups) * prod(kernel) * c_out + (c_out if bias else 0)
+
+
+def same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
+    """Total padding per dim that keeps stride-1 output length equal to the input's."""
+    return tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+
+
+def conv_output_shape(
+    x_shape: Sequence[int],
+    c_out: int,
+    kernel: int | Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
+) -> Shape:
+    """[N, C_in, *I] -> [N, C_out, *O], O = ⌊(I + 2p − d·(k − 1) − 1)/s⌋ + 1.
+
+    ``padding`` may be an int, a per-dim sequence, 'valid' (0) or 'same' (stride 1 only).
+    An unbatched input [C_in, *I] gives an unbatched output.
+    """
+    nd = len(x_shape) - 2 if len(x_shape) >= 3 else len(x_shape) - 1
+    if nd < 1:
+        raise ShapeError(f"convolution input needs channels and spatial dims, got {tuple(x_shape)}")
+    k = as_tuple(kernel, nd, "kernel_size")
+    s = as_tuple(stride, nd, "stride")
+    d = as_tuple(dilation, nd, "dilation")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads: tuple[int, ...] = (0,) * nd
+        elif padding == "same":
+            if any(v != 1 for v in s):
+                raise ShapeError("padding='same' is only supported with stride 1 (as in PyTorch)")
+            pads = same_padding(k, d)
+        else:
+            raise ShapeError(f"padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+    else:
+        pads = tuple(2 * p for p in as_tuple(padding, nd, "padding"))
+    spatial = x_shape[-nd:]
+    out = tuple(conv_out_len(i, kk, ss, pp, dd) for i, kk, ss, pp, dd in zip(spatial, k, s, pads, d))
+    if any(o <= 0 for o in out):
+        raise ShapeError(
+            f"input spatial size {tuple(spatial)} is too small for kernel {k} "
+            f"(dilation {d}, padding {padding}); output would be {out}"
+        )
+    return tuple(x_shape[:-nd - 1]) + (c_out,) + out
+
+
+def conv_transpose_output_shape(
+    x_shape: Sequence[int],
+    c_out: int,
+    kernel: int | Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+) -> Shape:
+    """O = (I − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    nd = len(x_shape) - 2 if len(x_shape) >= 3 else len(x_shape) - 1
+    if nd < 1:
+        raise ShapeError(f"convolution input needs channels and spatial dims, got {tuple(x_shape)}")
+    k = as_tuple(kernel, nd, "kernel_size")
+    s = as_tuple(stride, nd, "stride")
+    p = as_tuple(padding, nd, "padding")
+    op = as_tuple(output_padding, nd, "output_padding")
+    d = as_tuple(dilation, nd, "dilation")
+    spatial = x_shape[-nd:]
+    out = tuple(
+        conv_transpose_out_len(i, kk, ss, pp, dd, oo)
+        for i, kk, ss, pp, dd, oo in zip(spatial, k, s, p, d, op)
+    )
+    if any(o <= 0 for o in out):
+        raise ShapeError(f"transposed convolution output would be {out} for input {tuple(spatial)}")
+    return tuple(x_shape[:-nd - 1]) + (c_out,) + out

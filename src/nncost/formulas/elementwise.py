@@ -1,0 +1,58 @@
+"""Element-wise ops, activations, softmax and reductions.
+
+Cost per output element comes from :mod:`nncost.formulas.table`; no parameters, no MACs
+(seed §6: "J outputs → J FLOPs" for ReLU, 4·J for sigmoid).
+"""
+
+from __future__ import annotations
+
+from ..cost import Cost
+from .table import unit
+
+__all__ = ["elementwise", "softmax", "log_softmax", "softmax_backward", "reduction", "mean_reduction", "var_reduction"]
+
+
+def elementwise(name: str, numel: int) -> Cost:
+    """FLOPs = numel · unit(name)  (per-element cost from the table); MACs = 0."""
+    return Cost(0, numel * unit(name))
+
+
+def softmax(numel: int, dim_len: int) -> Cost:
+    """Softmax along a dim of length n, numel/n rows, numerically stable form.
+
+    Per row: max n − 1, x − max n, exp n, sum n − 1, divide n  ->  5n − 2.
+    """
+    rows = numel // dim_len if dim_len else 0
+    return Cost(0, rows * (5 * dim_len - 2) if dim_len else 0)
+
+
+def log_softmax(numel: int, dim_len: int) -> Cost:
+    """Per row: max n − 1, x − max n, exp n, sum n − 1, log 1, subtract n  ->  5n − 1."""
+    rows = numel // dim_len if dim_len else 0
+    return Cost(0, rows * (5 * dim_len - 1) if dim_len else 0)
+
+
+def reduction(in_numel: int, out_numel: int) -> Cost:
+    """A sum/max/min over some dims: in − out additions (n − 1 per output)."""
+    return Cost(0, max(in_numel - out_numel, 0))
+
+
+def mean_reduction(in_numel: int, out_numel: int) -> Cost:
+    """A mean: n − 1 additions and one division per output  ->  in − out + out = in."""
+    return Cost(0, in_numel if out_numel else 0)
+
+
+def softmax_backward(numel: int, dim_len: int) -> Cost:
+    """Gradient of softmax or log-softmax, per row of n: 4n − 1.
+
+    softmax: y·(g − Σ g·y): multiply n, sum n − 1, subtract n, multiply n;
+    log-softmax: g − exp(y)·Σ g: exp n, sum n − 1, multiply n, subtract n.
+    """
+    rows = numel // dim_len if dim_len else 0
+    return Cost(0, rows * (4 * dim_len - 1) if dim_len else 0)
+
+
+def var_reduction(in_numel: int, out_numel: int, sqrt: bool = False) -> Cost:
+    """Variance over n elements per output: mean n, subtract n, square n, n − 1 adds,
+    1 divide -> 4n per output (+1 for the square root of std)."""
+    return Cost(0, 4 * in_numel + (out_numel if sqrt else 0))

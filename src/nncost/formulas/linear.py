@@ -1,0 +1,102 @@
+"""Dot-product layers: linear, matmul/bmm, einsum.
+
+Convention (seed, section 1): a dot product of length n is n multiplications and
+n − 1 additions, i.e. n MACs and 2n − 1 FLOPs; a bias add is one more FLOP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..cost import Cost
+from ..errors import ShapeError
+from .shapes import Shape, broadcast, prod
+
+__all__ = ["linear", "linear_params", "matmul", "matmul_shape", "einsum"]
+
+
+def linear(rows: int, d_in: int, d_out: int, bias: bool = True) -> Cost:
+    """y = x·Wᵀ + b for ``rows`` input vectors (the product of the input's leading dims).
+
+    MACs  = rows · d_out · d_in
+    FLOPs = rows · d_out · [d_in + (d_in − 1) + 1]     (seed §1: muls, adds, bias)
+          = rows · d_out · (2·d_in − 1 + bias)
+    """
+    return Cost(rows * d_out * d_in, rows * d_out * (2 * d_in - 1 + int(bias)))
+
+
+def linear_params(d_in: int, d_out: int, bias: bool = True) -> int:
+    """(d_in + 1) · d_out with bias, d_in · d_out without (seed §1)."""
+    return (d_in + int(bias)) * d_out
+
+
+def matmul_shape(a: Sequence[int], b: Sequence[int]) -> tuple[Shape, int, int, int, int]:
+    """torch.matmul's result shape and its (batch, M, K, N) — 1-D operands included."""
+    if not a or not b:
+        raise ShapeError(f"matmul needs operands of at least 1 dim, got {tuple(a)} and {tuple(b)}")
+    a2 = (1, a[0]) if len(a) == 1 else tuple(a)
+    b2 = (b[0], 1) if len(b) == 1 else tuple(b)
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"matmul inner dims differ: {tuple(a)} @ {tuple(b)}")
+    batch = broadcast(a2[:-2], b2[:-2])
+    m, k, n = a2[-2], a2[-1], b2[-1]
+    out = batch + ((m,) if len(a) > 1 else ()) + ((n,) if len(b) > 1 else ())
+    return out, prod(batch), m, k, n
+
+
+def matmul(a: Sequence[int], b: Sequence[int]) -> Cost:
+    """[..., M, K] @ [..., K, N] -> [..., M, N] (batch dims broadcast).
+
+    MACs  = batch · M · N · K
+    FLOPs = batch · M · N · (2K − 1)        (each output is a dot product of length K)
+    """
+    _, batch, m, k, n = matmul_shape(a, b)
+    return Cost(batch * m * n * k, batch * m * n * (2 * k - 1))
+
+
+def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
+    """A general einsum, contracted left to right one pair at a time.
+
+    For one pair with output indices O and summed indices S (sizes multiplied):
+    MACs = |O| · |S|; FLOPs = |O| · (2·|S| − 1) (an outer or element-wise product,
+    |S| = 1, is |O| multiplications). A single operand is a reduction:
+    FLOPs = |input| − |output| additions. NB: with three or more operands the pairwise
+    order is left to right; an optimised order (opt_einsum) may cost less.
+    """
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+    else:
+        lhs = eq
+        letters = lhs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ShapeError(f"einsum {equation!r} has {len(terms)} operands, got {len(shapes)} shapes")
+    if "." in eq:
+        raise ShapeError("einsum with '...' needs explicit shapes; write the batch indices out")
+    sizes: dict[str, int] = {}
+    for term, shape in zip(terms, shapes):
+        if len(term) != len(shape):
+            raise ShapeError(f"einsum operand {term!r} has {len(term)} indices, shape {tuple(shape)}")
+        for c, s in zip(term, shape):
+            if sizes.setdefault(c, s) != s and 1 not in (s, sizes[c]):
+                raise ShapeError(f"einsum index {c!r} has sizes {sizes[c]} and {s}")
+            sizes[c] = max(sizes[c], s)
+
+    def size(idx: str) -> int:
+        return prod(sizes[c] for c in idx)
+
+    if len(terms) == 1:
+        return Cost(0, size(terms[0]) - size(out)) if set(out) != set(terms[0]) else Cost()
+    total = Cost()
+    left = terms[0]
+    for i, right in enumerate(terms[1:], start=1):
+        later = set("".join(terms[i + 1 :]) + out)
+        both = set(left) | set(right)
+        keep = "".join(c for c in sorted(both) if c in later)
+        summed = "".join(c for c in sorted(both) if c not in later)
+        k = size(summed)
+        total += Cost(size(keep) * k, size(keep) * (2 * k - 1))
+        left = keep
+    return total

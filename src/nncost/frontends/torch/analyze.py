@@ -1,0 +1,264 @@
+"""``nncost.analyze(model, ...)``: the PyTorch frontend's entry point."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from ...conventions import conventions
+from ...cost import Cost, FlopsConvention
+from ...errors import InputError, ShapeError, UnsupportedError
+from ...report import Node, ParamCount, Report
+from .capture import Capture, run_capture
+
+__all__ = ["analyze"]
+
+_DTYPES = {
+    "float32": torch.float32, "fp32": torch.float32, "float": torch.float32,
+    "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
+    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float64": torch.float64, "fp64": torch.float64,
+}
+_INT_INPUT_HINTS = ("ids", "mask", "position", "token_type", "labels", "indices")
+_BN_TYPES = (torch.nn.modules.batchnorm._BatchNorm,)
+
+
+def _dtype(value: str | torch.dtype | None) -> torch.dtype | None:
+    if value is None or isinstance(value, torch.dtype):
+        return value
+    try:
+        return _DTYPES[str(value).lower()]
+    except KeyError:
+        raise InputError(f"dtype must be one of {', '.join(sorted(_DTYPES))}, got {value!r}") from None
+
+
+def _device(value: str | torch.device) -> torch.device:
+    try:
+        dev = torch.device(value)
+    except (RuntimeError, TypeError):
+        raise InputError(f"device must be meta, cpu or cuda[:N], got {value!r}") from None
+    if dev.type not in ("meta", "cpu", "cuda"):
+        raise InputError(f"device must be meta, cpu or cuda[:N], got {value!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError("device 'cuda' was asked for, but torch sees no CUDA device here")
+    return dev
+
+
+def _is_shape(x: Any) -> bool:
+    return isinstance(x, (tuple, list, torch.Size)) and len(x) > 0 and all(
+        isinstance(d, int) and not isinstance(d, bool) for d in x)
+
+
+def _materialise(x: Any, name: str, device: torch.device, dtype: torch.dtype | None) -> Any:
+    """A tensor stand-in for an input: shapes become tensors, tensors move to ``device``."""
+    if isinstance(x, torch.Tensor):
+        floating = x.dtype.is_floating_point
+        want = dtype if (dtype is not None and floating) else x.dtype
+        if device.type == "meta":
+            t = torch.empty(x.shape, dtype=want, device="meta")
+        else:
+            t = x.detach().to(device=device, dtype=want)
+        return t.requires_grad_(x.requires_grad and floating)
+    if _is_shape(x):
+        if any(d < 0 for d in x):
+            raise ShapeError(f"input {name} has a negative dimension: {list(x)}")
+        if any(h in name.lower() for h in _INT_INPUT_HINTS):
+            return torch.zeros(tuple(x), dtype=torch.long, device=device)
+        if device.type == "meta":
+            return torch.empty(tuple(x), dtype=dtype or torch.float32, device="meta")
+        return torch.randn(tuple(x), dtype=dtype or torch.float32, device=device)
+    if isinstance(x, Mapping):
+        return {k: _materialise(v, f"{name}.{k}", device, dtype) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):
+        return type(x)(_materialise(v, f"{name}[{i}]", device, dtype) for i, v in enumerate(x))
+    return x  # scalars, None, flags: passed through as given
+
+
+def _stand_ins(model: torch.nn.Module, device: torch.device, dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {}
+    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+        want = dtype if (dtype is not None and t.dtype.is_floating_point) else t.dtype
+        if device.type == "meta" or t.device.type == "meta":
+            s = torch.empty(t.shape, dtype=want, device=device)
+            if device.type != "meta":
+                s.zero_()
+        else:
+            s = t.detach().to(device=device, dtype=want)
+        out[name] = s.requires_grad_(t.requires_grad and t.dtype.is_floating_point)
+    return out
+
+
+def _params(model: torch.nn.Module, paths: Sequence[tuple[str, torch.nn.Module]]) -> dict[str, ParamCount]:
+    """Own parameters and buffers per module; a shared tensor belongs to its first owner."""
+    seen: set[int] = set()
+    own: dict[str, ParamCount] = {}
+    for path, module in paths:
+        tr = nt = bf = 0
+        for p in module._parameters.values():
+            if p is None or id(p) in seen:
+                continue
+            seen.add(id(p))
+            if p.requires_grad:
+                tr += p.numel()
+            else:
+                nt += p.numel()
+        for b in module._buffers.values():
+            if b is None or id(b) in seen or not b.dtype.is_floating_point:
+                continue
+            seen.add(id(b))
+            bf += b.numel()
+        own[path] = ParamCount(tr, nt, bf)
+    return own
+
+
+def _ancestors(path: str) -> list[str]:
+    out = [""]
+    parts = path.split(".") if path else []
+    for i in range(1, len(parts)):
+        out.append(".".join(parts[:i]))
+    return out
+
+
+def _fold_bn(cap: Capture, own: dict[str, ParamCount], modules: dict[str, torch.nn.Module]) -> int:
+    """Fold each BatchNorm that directly follows a conv/linear (seed §4)."""
+    folded = 0
+    for bn_path, producer in cap.bn_after.items():
+        bn = modules[bn_path]
+        c = int(bn.num_features)
+        cap.fwd[bn_path] = [0, 0]
+        own[bn_path] = ParamCount()
+        prod_mod = modules.get(producer)
+        if prod_mod is not None and getattr(prod_mod, "bias", None) is None:
+            own[producer] = own[producer] + ParamCount(trainable=c)
+        folded += 1
+    return folded
+
+
+def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConvention, fold_bn: bool,
+           inputs: list[dict[str, Any]], notes: list[str], extra_conv: dict[str, Any]) -> Report:
+    named = list(model.named_modules())
+    modules = dict(named)
+    own = _params(model, named)
+    if fold_bn:
+        n = _fold_bn(cap, own, modules)
+        notes.append(f"fold-BN: {n} BatchNorm layer{'s' if n != 1 else ''} folded into the preceding conv/linear "
+                     "(their params and FLOPs removed; a bias added where the conv had none)")
+    totals: dict[str, list[Any]] = {p: [ParamCount(), Cost(), Cost()] for p, _ in named}
+    unsupported: dict[str, dict[str, int]] = {p: {} for p, _ in named}
+    for path, _ in named:
+        f, b = cap.fwd.get(path, [0, 0]), cap.bwd.get(path, [0, 0])
+        fwd, bwd = flops.apply(Cost(f[0], f[1])), flops.apply(Cost(b[0], b[1]))
+        for anc in [*_ancestors(path), path] if path else [""]:
+            t = totals[anc]
+            t[0] = t[0] + own[path]
+            t[1] = t[1] + fwd
+            t[2] = t[2] + bwd
+        for op, n in cap.unsupported.get(path, {}).items():
+            for anc in [*_ancestors(path), path] if path else [""]:
+                unsupported[anc][op] = unsupported[anc].get(op, 0) + n
+    nodes = []
+    for path, module in named:
+        params, fwd, bwd = totals[path]
+        nodes.append(Node(
+            path=path, type=type(module).__name__, depth=0 if not path else path.count(".") + 1, params=params,
+            macs=fwd.macs, flops=fwd.flops, input_shapes=cap.in_shapes.get(path, []),
+            output_shapes=cap.out_shapes.get(path, []), calls=cap.calls.get(path, 0), unsupported=unsupported[path],
+            backward_macs=bwd.macs, backward_flops=bwd.flops,
+        ))
+    return Report(
+        model=name, frontend="torch", conventions=conventions(flops, None, **extra_conv), inputs=inputs,
+        layers=nodes, unsupported=dict(unsupported[""]), ignored=dict(cap.ignored), notes=notes,
+    )
+
+
+def analyze(
+    model: torch.nn.Module,
+    *example_inputs: Any,
+    input_shape: Sequence[int] | Sequence[Sequence[int]] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    dtype: str | torch.dtype | None = None,
+    device: str | torch.device = "meta",
+    backward: bool = False,
+    fold_bn: bool = False,
+    train: bool = False,
+    flops: str | FlopsConvention = FlopsConvention.SEED,
+    strict: bool = False,
+    name: str | None = None,
+    **kwargs: Any,
+) -> Report:
+    """Count ``model``'s cost for one forward pass (and its backward with ``backward=True``).
+
+    Inputs: positional tensors or shapes (``analyze(m, (1, 3, 224, 224))``), or
+    ``input_shape=`` (one shape or a list), and keyword inputs via ``inputs=dict(...)`` or
+    plain keywords (``input_ids=(1, 128)``; names with ids/mask/position become int64).
+    ``device="meta"`` (default) needs no weight memory; ``"cpu"``/``"cuda"`` run for real.
+    The model is never moved or modified, and its train/eval modes are restored.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise InputError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    flops_conv = FlopsConvention(flops)
+    dev = _device(device)
+    dt = _dtype(dtype)
+    args: list[Any] = list(example_inputs)
+    if input_shape is not None:
+        if _is_shape(input_shape):
+            args.append(tuple(input_shape))  # type: ignore[arg-type]
+        elif isinstance(input_shape, (list, tuple)) and all(_is_shape(s) for s in input_shape):
+            args.extend(tuple(s) for s in input_shape)  # type: ignore[union-attr]
+        else:
+            raise ShapeError(f"input_shape must be a shape like (1, 3, 224, 224) or a list of shapes, got {input_shape!r}")
+    kw: dict[str, Any] = {**(inputs or {}), **kwargs}
+    if not args and not kw:
+        raise ShapeError("no input given: pass example inputs, input_shape=(...), or keyword inputs such as input_ids=(1, 128)")
+
+    named = list(model.named_modules())
+    paths = {id(m): p for p, m in named}
+    modes = {m: m.training for _, m in named}
+    notes: list[str] = []
+
+    def attempt(d: torch.device) -> tuple[Capture, list[Any], dict[str, Any]]:
+        a = [_materialise(x, f"input{i}", d, dt) for i, x in enumerate(args)]
+        k = {n: _materialise(v, n, d, dt) for n, v in kw.items()}
+        stand = _stand_ins(model, d, dt)
+
+        def call() -> Any:
+            with torch.set_grad_enabled(backward):
+                return torch.func.functional_call(model, stand, tuple(a), k, strict=False)
+
+        cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
+                          bn_types=_BN_TYPES if fold_bn else ())
+        return cap, a, k
+
+    try:
+        model.train(train)
+        try:
+            cap, a, k = attempt(dev)
+            ran = dev
+        except (NotImplementedError, RuntimeError) as exc:
+            on_meta = any(t.device.type == "meta" for t in model.parameters())
+            if dev.type != "meta" or on_meta:
+                raise InputError(f"{type(model).__name__} failed to run on {dev.type}: {str(exc).splitlines()[0]}") from exc
+            notes.append(f"this model cannot run on the meta device ({str(exc).splitlines()[0][:120]}); "
+                         "counted with real CPU tensors instead")
+            cap, a, k = attempt(torch.device("cpu"))
+            ran = torch.device("cpu")
+    finally:
+        for m, mode in modes.items():
+            m.training = mode
+
+    def describe(n: str, t: Any) -> dict[str, Any]:
+        if isinstance(t, torch.Tensor):
+            return {"name": n, "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
+        return {"name": n, "shape": [], "dtype": type(t).__name__}
+
+    in_desc = [describe(f"input{i}", t) for i, t in enumerate(a)] + [describe(n, t) for n, t in k.items()]
+    report = _build(model, name or type(model).__name__, cap, flops_conv, fold_bn, in_desc, notes,
+                    {"device": ran.type, "mode": "train" if train else "eval", "backward": backward, "fold_bn": fold_bn})
+    if report.unsupported:
+        ops = ", ".join(f"{op} x{n}" for op, n in sorted(report.unsupported.items()))
+        if strict:
+            raise UnsupportedError(f"ops with no formula (not counted): {ops}")
+        warnings.warn(f"nncost: ops with no formula were not counted (totals are lower bounds): {ops}", stacklevel=2)
+    return report

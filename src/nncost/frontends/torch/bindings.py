@@ -1,0 +1,389 @@
+"""aten op -> formula bindings. Thin: pick shapes and attributes out of the call.
+
+Each binding is ``fn(args, kwargs, out) -> Cost``; ``out`` is what the op returned.
+Keys are overload packets (``aten.add`` covers ``add.Tensor`` and ``add.Scalar``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from ... import formulas as fm
+from ...cost import Cost
+from ...registry import Registry
+
+__all__ = ["ATEN", "Binding", "first_tensor"]
+
+aten = torch.ops.aten
+ATEN: Registry[Any] = Registry("aten ops")
+Binding = Callable[[Sequence[Any], dict[str, Any], Any], Cost]
+
+
+def _ops(*names: str) -> list[Any]:
+    """The aten overload packets that exist in this torch build."""
+    return [getattr(aten, n) for n in names if hasattr(aten, n)]
+
+
+def first_tensor(x: Any) -> torch.Tensor | None:
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, (tuple, list)):
+        for item in x:
+            t = first_tensor(item)
+            if t is not None:
+                return t
+    return None
+
+
+def _shape(t: Any) -> tuple[int, ...]:
+    return tuple(t.shape)
+
+
+def _numel(t: Any) -> int:
+    return t.numel() if isinstance(t, torch.Tensor) else 0
+
+
+def _arg(args: Sequence[Any], kwargs: dict[str, Any], i: int, name: str, default: Any = None) -> Any:
+    if len(args) > i:
+        return args[i]
+    return kwargs.get(name, default)
+
+
+def _is_float(t: Any) -> bool:
+    return isinstance(t, torch.Tensor) and (t.dtype.is_floating_point or t.dtype.is_complex)
+
+
+def _any_float(args: Sequence[Any], out: Any) -> bool:
+    return _is_float(first_tensor(out)) or any(_is_float(a) for a in args)
+
+
+# -- dot products ------------------------------------------------------------------------
+@ATEN.register(*_ops("mm", "bmm", "mv", "dot", "vdot", "matmul"))
+def _matmul(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.matmul(_shape(args[0]), _shape(args[1]))
+
+
+@ATEN.register(*_ops("addmm", "addmm_", "baddbmm", "baddbmm_", "addmv", "addmv_"))
+def _addmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """bias + a @ b: the matmul plus one add per output (= formulas.linear with bias)."""
+    return fm.matmul(_shape(args[1]), _shape(args[2])) + Cost(0, _numel(out))
+
+
+@ATEN.register(*_ops("convolution", "_convolution"))
+def _conv(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, w, bias = args[0], args[1], args[2]
+    transposed = bool(_arg(args, kwargs, 6, "transposed", False))
+    return fm.conv(_shape(x), _shape(w), _shape(out), bias is not None, transposed)
+
+
+@ATEN.register(*_ops("convolution_backward"))
+def _conv_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    grad_out, x, w = args[0], args[1], args[2]
+    transposed = bool(args[6])
+    mask = args[9]
+    return fm.conv_backward(_shape(x), _shape(w), _shape(grad_out), transposed, bool(mask[0]), bool(mask[1]), bool(mask[2]))
+
+
+# -- normalisation -----------------------------------------------------------------------
+def _bn(x: torch.Tensor, weight: Any, training: bool, running: bool) -> Cost:
+    c = x.shape[1] if x.dim() > 1 else 1
+    return fm.batch_norm(x.numel(), c, weight is not None, training, running)
+
+
+@ATEN.register(*_ops("native_batch_norm", "_native_batch_norm_legit", "cudnn_batch_norm", "miopen_batch_norm"))
+def _batch_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    # (input, weight, bias, running_mean, running_var, training, ...); the no_stats
+    # overload of _native_batch_norm_legit is (input, weight, bias, training, ...)
+    if isinstance(args[3], bool):
+        return _bn(args[0], args[1], args[3], False)
+    return _bn(args[0], args[1], bool(args[5]), args[3] is not None)
+
+
+@ATEN.register(*_ops("_native_batch_norm_legit_no_training"))
+def _batch_norm_eval(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return _bn(args[0], args[1], False, True)
+
+
+@ATEN.register(*_ops("_native_batch_norm_legit_functional"))
+def _batch_norm_functional(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return _bn(args[0], args[1], bool(args[5]), True)
+
+
+@ATEN.register(*_ops("native_layer_norm"))
+def _layer_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, shape, weight, bias = args[0], args[1], _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
+    return fm.layer_norm(x.numel(), fm.prod(shape), weight is not None, bias is not None)
+
+
+@ATEN.register(*_ops("native_group_norm"))
+def _group_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, weight, n, groups = args[0], args[1], args[3], args[6]
+    return fm.group_norm(x.numel(), int(n), int(groups), weight is not None)
+
+
+@ATEN.register(*_ops("_fused_rms_norm"))
+def _fused_rms_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, shape, weight = args[0], args[1], _arg(args, kwargs, 2, "weight")
+    return fm.rms_norm(x.numel(), fm.prod(shape), weight is not None)
+
+
+@ATEN.register(*_ops("native_layer_norm_backward"))
+def _layer_norm_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, shape, mask = args[1], args[2], args[7]
+    rows = x.numel() // max(fm.prod(shape), 1)
+    return fm.norm_backward(x.numel(), rows, bool(mask[0]), bool(mask[1]), bool(mask[2]))
+
+
+@ATEN.register(*_ops("native_group_norm_backward"))
+def _group_norm_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, n, groups, mask = args[1], args[5], args[8], args[9]
+    return fm.norm_backward(x.numel(), int(n) * int(groups), bool(mask[0]), bool(mask[1]), bool(mask[2]))
+
+
+@ATEN.register(*_ops("native_batch_norm_backward", "cudnn_batch_norm_backward", "miopen_batch_norm_backward"))
+def _batch_norm_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x = args[1]
+    mask = args[-1] if isinstance(args[-1], (list, tuple)) else (True, True, True)
+    c = x.shape[1] if x.dim() > 1 else 1
+    return fm.norm_backward(x.numel(), c, bool(mask[0]), bool(mask[1]), bool(mask[2]))
+
+
+# -- softmax and reductions --------------------------------------------------------------
+def _dim_len(x: torch.Tensor, dim: int) -> int:
+    return x.shape[dim] if x.dim() else 1
+
+
+@ATEN.register(*_ops("_softmax", "_safe_softmax", "softmax"))
+def _softmax(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.softmax(args[0].numel(), _dim_len(args[0], args[1]))
+
+
+@ATEN.register(*_ops("_log_softmax", "log_softmax"))
+def _log_softmax(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.log_softmax(args[0].numel(), _dim_len(args[0], args[1]))
+
+
+@ATEN.register(*_ops("_softmax_backward_data", "_log_softmax_backward_data"))
+def _softmax_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.softmax_backward(args[0].numel(), _dim_len(args[0], args[2]))
+
+
+@ATEN.register(*_ops("sum", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "nansum", "logsumexp", "any", "all"))
+def _reduce(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    if len(args) > 1 and isinstance(args[1], torch.Tensor):  # max(a, b) / min(a, b): element-wise
+        return fm.elementwise("max", _numel(out)) if _any_float(args, out) else Cost()
+    if not _is_float(args[0]):
+        return Cost()
+    return fm.reduction(args[0].numel(), _numel(first_tensor(out)))
+
+
+@ATEN.register(*_ops("mean", "nanmean"))
+def _mean(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.mean_reduction(args[0].numel(), _numel(first_tensor(out)))
+
+
+@ATEN.register(*_ops("var", "var_mean"))
+def _var(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.var_reduction(args[0].numel(), _numel(first_tensor(out)))
+
+
+@ATEN.register(*_ops("std", "std_mean"))
+def _std(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.var_reduction(args[0].numel(), _numel(first_tensor(out)), sqrt=True)
+
+
+@ATEN.register(*_ops("linalg_vector_norm", "norm"))
+def _vector_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """|x|², n − 1 adds, one root per output: 2n per output."""
+    return Cost(0, 2 * args[0].numel())
+
+
+@ATEN.register(*_ops("cumsum", "cumprod"))
+def _cumsum(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x = args[0]
+    return Cost(0, x.numel() - x.numel() // max(_dim_len(x, args[1]), 1))
+
+
+# -- pooling -----------------------------------------------------------------------------
+@ATEN.register(*_ops("max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+                     "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "mkldnn_max_pool2d"))
+def _pool(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, kernel = args[0], args[1]
+    o = first_tensor(out)
+    nd = len(kernel) if len(kernel) > 1 else x.dim() - 2 if x.dim() > 2 else 1
+    return fm.pool(_shape(o), tuple(kernel) * (nd if len(kernel) == 1 else 1))
+
+
+@ATEN.register(*_ops("_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+                     "adaptive_max_pool1d", "adaptive_avg_pool1d"))
+def _adaptive_pool(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, size = args[0], args[1]
+    o = first_tensor(out)
+    return fm.adaptive_pool(_shape(x), _shape(o)[-len(size):])
+
+
+@ATEN.register(*_ops("max_pool2d_with_indices_backward", "max_pool3d_with_indices_backward"))
+def _max_pool_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.pool_backward(args[0].numel(), 1, "max")
+
+
+@ATEN.register(*_ops("avg_pool2d_backward", "avg_pool3d_backward"))
+def _avg_pool_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.pool_backward(args[0].numel(), fm.prod(args[2]) if len(args[2]) > 1 else args[2][0] ** (args[0].dim() - 2), "avg")
+
+
+@ATEN.register(*_ops("_adaptive_avg_pool2d_backward", "_adaptive_avg_pool3d_backward", "adaptive_max_pool2d_backward",
+                     "adaptive_max_pool3d_backward"))
+def _adaptive_pool_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return Cost(0, 2 * args[0].numel())  # per output gradient: one divide, added into its window once per element (NB)
+
+
+# -- interpolation -----------------------------------------------------------------------
+def _interp(mode: str) -> Binding:
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        return fm.interpolate(_numel(out), mode)
+
+    return bind
+
+
+for _mode, _names in {
+    "nearest": ("upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
+                "_upsample_nearest_exact2d", "_upsample_nearest_exact3d"),
+    "linear": ("upsample_linear1d",),
+    "bilinear": ("upsample_bilinear2d", "_upsample_bilinear2d_aa"),
+    "bicubic": ("upsample_bicubic2d", "_upsample_bicubic2d_aa"),
+    "trilinear": ("upsample_trilinear3d",),
+}.items():
+    ATEN.register(*_ops(*_names))(_interp(_mode))
+
+
+# -- embedding ---------------------------------------------------------------------------
+@ATEN.register(*_ops("embedding"))
+def _embedding(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return fm.embedding()
+
+
+@ATEN.register(*_ops("embedding_dense_backward", "embedding_backward"))
+def _embedding_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return Cost(0, args[0].numel())  # each row's gradient added into its table row
+
+
+# -- attention kernels (the function level canonicalises forward; these catch direct calls and backward)
+@ATEN.register(*_ops("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
+                     "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
+                     "_efficient_attention_forward", "_flash_attention_forward", "scaled_dot_product_attention",
+                     "_scaled_dot_product_attention_math"))
+def _sdpa(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    q, k, v = args[0], args[1], args[2]
+    causal = bool(kwargs.get("is_causal", False)) or any(a is True for a in args[3:6])
+    return fm.sdpa(_shape(q), _shape(k), _shape(v), causal)
+
+
+@ATEN.register(*_ops("_scaled_dot_product_flash_attention_for_cpu_backward", "_scaled_dot_product_flash_attention_backward",
+                     "_scaled_dot_product_efficient_attention_backward", "_scaled_dot_product_cudnn_attention_backward",
+                     "_efficient_attention_backward", "_flash_attention_backward"))
+def _sdpa_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    q, k, v = args[1], args[2], args[3]
+    return fm.sdpa_backward(_shape(q), _shape(k), _shape(v))
+
+
+# -- element-wise ------------------------------------------------------------------------
+def _elementwise(name: str) -> Binding:
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        if not _any_float(args, out):
+            return Cost()  # integer/bool arithmetic is not floating-point work
+        return fm.elementwise(name, _numel(first_tensor(out)))
+
+    bind.__name__ = f"elementwise_{name}"
+    return bind
+
+
+def _with_inplace(*names: str) -> list[str]:
+    return [n for base in names for n in (base, base + "_")]
+
+
+ELEMENTWISE: dict[str, tuple[str, ...]] = {
+    "add": ("add", "add_", "rsub", "sub", "sub_", "__iadd__"),
+    "mul": tuple(_with_inplace("mul", "square")),
+    "div": tuple(_with_inplace("div", "floor_divide", "remainder", "fmod")),
+    "neg": tuple(_with_inplace("neg")),
+    "abs": tuple(_with_inplace("abs", "sign", "sgn")),
+    "exp": tuple(_with_inplace("exp", "exp2", "expm1")),
+    "log": tuple(_with_inplace("log", "log2", "log10", "log1p")),
+    "sqrt": tuple(_with_inplace("sqrt")),
+    "rsqrt": tuple(_with_inplace("rsqrt")),
+    "pow": tuple(_with_inplace("pow", "float_power")),
+    "reciprocal": tuple(_with_inplace("reciprocal")),
+    "erf": tuple(_with_inplace("erf", "erfc", "erfinv")),
+    "sin": tuple(_with_inplace("sin", "asin", "sinh", "atan", "atan2")),
+    "cos": tuple(_with_inplace("cos", "acos", "cosh", "tan")),
+    "max": ("maximum", "minimum", "fmax", "fmin"),
+    "clamp": tuple(_with_inplace("clamp", "clip")),
+    "min": tuple(_with_inplace("clamp_min", "clamp_max")),
+    "where": ("where",),
+    "compare": tuple(_with_inplace("eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "signbit")),
+    "addcmul": tuple(_with_inplace("addcmul", "addcdiv")),
+    "lerp": tuple(_with_inplace("lerp")),
+    "relu": tuple(_with_inplace("relu", "threshold")),
+    "relu6": ("relu6",),
+    "leaky_relu": tuple(_with_inplace("leaky_relu", "rrelu_with_noise")),
+    "prelu": ("_prelu_kernel", "prelu"),
+    "elu": tuple(_with_inplace("elu")),
+    "celu": tuple(_with_inplace("celu")),
+    "selu": tuple(_with_inplace("selu")),
+    "sigmoid": tuple(_with_inplace("sigmoid")),
+    "tanh": tuple(_with_inplace("tanh")),
+    "silu": tuple(_with_inplace("silu")),
+    "softplus": ("softplus",),
+    "mish": tuple(_with_inplace("mish")),
+    "hardswish": tuple(_with_inplace("hardswish")),
+    "hardsigmoid": tuple(_with_inplace("hardsigmoid")),
+    "hardtanh": tuple(_with_inplace("hardtanh")),
+    "logsigmoid": ("log_sigmoid_forward", "log_sigmoid"),
+    "glu": ("glu",),
+    "dropout_train": ("native_dropout",),
+    "threshold_backward": ("threshold_backward",),
+    "sigmoid_backward": ("sigmoid_backward",),
+    "tanh_backward": ("tanh_backward",),
+    "silu_backward": ("silu_backward",),
+    "hardswish_backward": ("hardswish_backward",),
+    "hardsigmoid_backward": ("hardsigmoid_backward",),
+    "leaky_relu_backward": ("leaky_relu_backward",),
+    "elu_backward": ("elu_backward",),
+    "softplus_backward": ("softplus_backward",),
+    "mish_backward": ("mish_backward",),
+    "hardtanh_backward": ("hardtanh_backward",),
+    "dropout_backward": ("native_dropout_backward",),
+}
+
+for _name, _ops_names in ELEMENTWISE.items():
+    ATEN.register(*_ops(*_ops_names))(_elementwise(_name))
+
+
+@ATEN.register(*_ops("gelu", "gelu_"))
+def _gelu(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    approx = _arg(args, kwargs, 1, "approximate", "none")
+    return fm.elementwise("gelu_tanh" if approx == "tanh" else "gelu", _numel(out))
+
+
+@ATEN.register(*_ops("gelu_backward"))
+def _gelu_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    approx = _arg(args, kwargs, 2, "approximate", "none")
+    return fm.elementwise("gelu_tanh_backward" if approx == "tanh" else "gelu_backward", _numel(out))
+
+
+@ATEN.register(*_ops("index_put", "index_put_", "_index_put_impl_"))
+def _index_put(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """x[idx] = v is a copy; with accumulate=True each value is added once."""
+    accumulate = bool(_arg(args, kwargs, 3, "accumulate", False))
+    return Cost(0, _numel(args[2])) if accumulate and _is_float(args[2]) else Cost()
+
+
+@ATEN.register(*_ops("index_add", "index_add_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_"))
+def _scatter_add(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """Each source element is added (reduced) into the output once."""
+    src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else first_tensor(args[1:])
+    return Cost(0, _numel(src)) if _is_float(src) else Cost()

@@ -1,0 +1,55 @@
+"""aten ops that do no floating-point arithmetic, each group with its reason.
+
+tests/test_torch_ignored.py runs every one of them and checks that its outputs hold only
+values its inputs held (or constants): a view, copy, allocation or index, never a sum.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .bindings import ATEN
+
+__all__ = ["IGNORED_GROUPS"]
+
+aten = torch.ops.aten
+
+IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
+    "view (same storage, no arithmetic)": (
+        "view", "_unsafe_view", "reshape", "_reshape_alias", "expand", "expand_as", "permute", "transpose", "transpose_", "t", "t_",
+        "squeeze", "squeeze_", "unsqueeze", "unsqueeze_", "select", "slice", "narrow", "split", "split_with_sizes",
+        "unsafe_split", "unsafe_split_with_sizes", "unbind", "chunk", "unsafe_chunk", "as_strided", "as_strided_", "alias", "detach",
+        "detach_", "unfold", "diagonal", "movedim", "view_as_real", "view_as_complex", "_conj", "_neg_view",
+        "lift_fresh", "flatten", "unflatten", "swapaxes", "tensor_split", "_unsafe_index",
+    ),
+    "copy (moves or repeats values)": (
+        "clone", "copy_", "_to_copy", "to", "contiguous", "cat", "stack", "hstack", "vstack", "repeat", "repeat_interleave",
+        "roll", "flip", "tile", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d", "reflection_pad3d",
+        "replication_pad1d", "replication_pad2d", "replication_pad3d", "pixel_shuffle", "pixel_unshuffle",
+        "channel_shuffle", "native_channel_shuffle", "lift_fresh_copy", "_copy_from", "_copy_from_and_resize",
+        "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter", "_to_dense",
+    ),
+    "index (gathers or writes values, no arithmetic)": (
+        "index", "index_select", "gather", "scatter", "scatter_", "masked_fill", "masked_fill_", "masked_scatter",
+        "masked_select", "take", "tril", "tril_", "triu", "triu_", "nonzero", "_embedding_bag_dense_backward_fake",
+    ),
+    "allocation or fill (constants, no arithmetic on data)": (
+        "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "zeros", "zeros_like", "new_zeros",
+        "ones", "ones_like", "new_ones", "full", "full_like", "new_full", "fill", "fill_", "zero_", "arange", "scalar_tensor",
+        "eye", "resize_", "set_",
+    ),
+    "random numbers (sampling, not model arithmetic)": (
+        "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm", "normal", "normal_", "uniform_",
+        "bernoulli", "bernoulli_", "exponential_", "multinomial",
+    ),
+    "metadata and control (no tensor arithmetic)": (
+        "sym_size", "sym_stride", "sym_numel", "sym_storage_offset", "is_same_size", "_local_scalar_dense", "item",
+        "_assert_async", "_assert_scalar", "_assert_tensor_metadata", "sym_constrain_range", "_has_compatible_shallow_copy_type",
+        "is_nonzero", "_nested_tensor_from_mask_left_aligned", "record_stream", "_functional_sym_constrain_range",
+        "logical_and", "logical_or", "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_not",
+        "bitwise_xor", "__and__", "__or__",
+    ),
+}
+
+for _reason, _names in IGNORED_GROUPS.items():
+    ATEN.ignore([getattr(aten, n) for n in _names if hasattr(aten, n) and getattr(aten, n) not in ATEN], _reason)

@@ -1,0 +1,129 @@
+"""The terminal table (rich), and a plain-text capture of it for files and golden tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ..report import Node, Report
+from ..units import grouped, si
+
+__all__ = ["render_text", "rich_renderable"]
+
+
+def _shape(shapes: list[list[int]]) -> str:
+    if not shapes:
+        return ""
+    text = ", ".join("[" + ", ".join(str(d) for d in s) + "]" for s in shapes[:2])
+    return text + (", …" if len(shapes) > 2 else "")
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _name(node: Node) -> str:
+    if node.depth == 0:
+        return node.type
+    leaf = node.path.rsplit(".", 1)[-1]
+    return "  " * (node.depth - 1) + f"{leaf} ({node.type})"
+
+
+def _header(report: Report) -> list[str]:
+    c = report.conventions
+    ins = "; ".join(f"{i['name']} {list(i['shape'])}" + (f" {i['dtype']}" if i.get("dtype") else "") for i in report.inputs)
+    lines = [f"nncost · {report.frontend} · {report.model}"]
+    if ins:
+        lines.append(f"inputs: {ins}")
+    flops = "FLOPs = 2 × MACs" if c.get("flops") == "2mac" else "FLOPs = every operation (seed)"
+    extra = ""
+    if c.get("rnn_bias") == "single":
+        extra = "; RNN: one bias per gate"
+    if c.get("op_cost_overrides"):
+        extra += "; op costs: " + ", ".join(f"{k}={v}" for k, v in c["op_cost_overrides"].items())
+    if c.get("fold_bn"):
+        extra += "; BatchNorm folded"
+    if c.get("mode"):
+        extra += f"; {c['mode']} mode"
+    lines.append(f"conventions: MACs = multiply-accumulates; {flops}{extra}")
+    return lines
+
+
+def _totals(report: Report) -> list[str]:
+    t = report.total
+    lines = [
+        f"params        {grouped(t.params):>20}  (trainable {grouped(t.trainable_params)}, "
+        f"non-trainable {grouped(t.non_trainable_params)}; buffers {grouped(t.buffers)})",
+        f"MACs          {grouped(t.macs):>20}  ({si(t.macs)})",
+        f"FLOPs         {grouped(t.flops):>20}  ({si(t.flops)})",
+    ]
+    if t.backward_macs or t.backward_flops:
+        lines += [
+            f"backward MACs {grouped(t.backward_macs):>20}  ({si(t.backward_macs)})",
+            f"backward FLOPs{grouped(t.backward_flops):>20}  ({si(t.backward_flops)})",
+            f"train step    {grouped(t.train_flops):>20}  FLOPs ({si(t.train_flops)}, forward + backward)",
+        ]
+    return lines
+
+
+def _footer(report: Report, explain: bool) -> list[str]:
+    lines: list[str] = []
+    if explain and report.working:
+        lines.append("working:")
+        for w in report.working:
+            if w.formula == w.substituted or w.substituted == str(w.value):
+                lines.append(f"  {w.name} = {w.formula} = {grouped(w.value)}")
+            else:
+                lines.append(f"  {w.name} = {w.formula} = {w.substituted} = {grouped(w.value)}")
+    if report.unsupported:
+        n = sum(report.unsupported.values())
+        ops = ", ".join(f"{k} ×{v}" for k, v in sorted(report.unsupported.items()))
+        lines.append(f"UNSUPPORTED ({n} calls, not counted, totals are lower bounds): {ops}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    return lines
+
+
+def rich_renderable(report: Report, depth: int | None = None, explain: bool = False) -> Any:
+    """A rich Group: header, layer table (for multi-layer reports), totals, footer."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = [Text("\n".join(_header(report)))]
+    layers = report.with_depth(depth).layers
+    if report.frontend != "layer":
+        total_macs = report.total.macs
+        table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+        table.add_column("module", overflow="fold", ratio=3)
+        table.add_column("output shape", overflow="fold", ratio=2)
+        table.add_column("params", justify="right", no_wrap=True)
+        table.add_column("MACs", justify="right", no_wrap=True)
+        table.add_column("FLOPs", justify="right", no_wrap=True)
+        table.add_column("%MACs", justify="right", no_wrap=True)
+        table.add_column("calls", justify="right", no_wrap=True)
+        for node in layers:
+            name = _name(node) + (" ⚠" if node.unsupported else "")
+            table.add_row(
+                name, _shape(node.output_shapes), si(node.params.total), si(node.macs), si(node.flops),
+                _pct(node.macs, total_macs), str(node.calls) if node.calls != 1 else "",
+            )
+        parts.append(table)
+    else:
+        node = report.root
+        parts.append(Text(f"input {_shape(node.input_shapes)} -> output {_shape(node.output_shapes)}"))
+    parts.append(Text("\n".join(_totals(report)), no_wrap=True, overflow="ignore"))
+    foot = _footer(report, explain)
+    if foot:
+        parts.append(Text("\n".join(foot)))
+    return Group(*parts)
+
+
+def render_text(report: Report, width: int = 100, depth: int | None = None, explain: bool = False) -> str:
+    """Plain text of the rich rendering at a fixed width, without colour."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    console.print(rich_renderable(report, depth=depth, explain=explain))
+    return buf.getvalue()

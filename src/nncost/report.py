@@ -1,0 +1,199 @@
+"""The report every frontend produces: numbers and structure, no rendering.
+
+JSON schema (``SCHEMA_VERSION``) is documented in docs/report.md. Renderers in
+:mod:`nncost.render` consume a :class:`Report`; the data model never imports them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from .cost import Cost
+
+__all__ = ["SCHEMA_VERSION", "ParamCount", "Node", "Totals", "Working", "Report"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Parameter elements, each counted once even when shared or tied."""
+
+    trainable: int = 0  # parameters with requires_grad
+    non_trainable: int = 0  # frozen parameters (requires_grad=False)
+    buffers: int = 0  # floating-point buffers: running statistics and the like
+
+    @property
+    def total(self) -> int:
+        """trainable + non_trainable (buffers are reported on their own)."""
+        return self.trainable + self.non_trainable
+
+    def __add__(self, other: ParamCount) -> ParamCount:
+        return ParamCount(
+            self.trainable + other.trainable,
+            self.non_trainable + other.non_trainable,
+            self.buffers + other.buffers,
+        )
+
+
+@dataclass
+class Node:
+    """One module / layer / graph scope; its numbers include its children's."""
+
+    path: str  # dotted module path; "" is the root
+    type: str  # class name or op type
+    depth: int  # 0 for the root
+    params: ParamCount = field(default_factory=ParamCount)
+    macs: int = 0  # multiply-accumulates
+    flops: int = 0  # floating-point operations (convention in Report.conventions)
+    input_shapes: list[list[int]] = field(default_factory=list)
+    output_shapes: list[list[int]] = field(default_factory=list)
+    calls: int = 0  # times the module ran in the pass
+    unsupported: dict[str, int] = field(default_factory=dict)  # op -> count, in this subtree
+    backward_macs: int = 0  # when a backward pass was counted
+    backward_flops: int = 0
+
+    @property
+    def cost(self) -> Cost:
+        return Cost(self.macs, self.flops)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        p = self.params
+        d["params"] = p.total
+        d["trainable_params"] = p.trainable
+        d["non_trainable_params"] = p.non_trainable
+        d["buffers"] = p.buffers
+        return d
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The whole model's numbers."""
+
+    params: int  # trainable + non-trainable, shared/tied counted once
+    trainable_params: int
+    non_trainable_params: int
+    buffers: int
+    macs: int
+    flops: int
+    backward_macs: int = 0  # 0 unless the report counted a backward pass
+    backward_flops: int = 0
+
+    @property
+    def train_macs(self) -> int:
+        return self.macs + self.backward_macs
+
+    @property
+    def train_flops(self) -> int:
+        return self.flops + self.backward_flops
+
+
+@dataclass(frozen=True)
+class Working:
+    """One line of shown working: ``name = formula = substituted = value``."""
+
+    name: str  # e.g. "params"
+    formula: str  # symbolic, e.g. "(k_w·k_h·C_in + 1)·C_out"
+    substituted: str  # the same with numbers, e.g. "(3·3·3 + 1)·64"
+    value: int
+
+
+@dataclass
+class Report:
+    """What a network (or one layer) costs."""
+
+    model: str
+    frontend: str  # torch | onnx | layer | hf
+    conventions: dict[str, Any]
+    inputs: list[dict[str, Any]]
+    layers: list[Node]  # pre-order; layers[0] is the root
+    unsupported: dict[str, int] = field(default_factory=dict)  # op -> count (whole model)
+    ignored: dict[str, int] = field(default_factory=dict)  # op -> count of free ops seen
+    notes: list[str] = field(default_factory=list)
+    working: list[Working] = field(default_factory=list)  # the calculator's --explain
+    extra: dict[str, Any] = field(default_factory=dict)  # frontend-specific sections
+
+    @property
+    def root(self) -> Node:
+        return self.layers[0]
+
+    @property
+    def total(self) -> Totals:
+        r = self.root
+        return Totals(
+            params=r.params.total,
+            trainable_params=r.params.trainable,
+            non_trainable_params=r.params.non_trainable,
+            buffers=r.params.buffers,
+            macs=r.macs,
+            flops=r.flops,
+            backward_macs=r.backward_macs,
+            backward_flops=r.backward_flops,
+        )
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.layers)
+
+    def layer(self, path: str) -> Node:
+        """The node at ``path`` (KeyError names the known paths if absent)."""
+        for node in self.layers:
+            if node.path == path:
+                return node
+        raise KeyError(f"no layer {path!r}; known: {', '.join(n.path for n in self.layers[:20])}")
+
+    def with_depth(self, depth: int | None) -> Report:
+        """A copy keeping only nodes at ``depth`` or shallower (totals unchanged)."""
+        if depth is None:
+            return self
+        return replace(self, layers=[n for n in self.layers if n.depth <= depth])
+
+    # -- serialisation (the renderers live in nncost.render) --------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "model": self.model,
+            "frontend": self.frontend,
+            "conventions": self.conventions,
+            "inputs": self.inputs,
+            "total": {**asdict(self.total), "train_macs": self.total.train_macs, "train_flops": self.total.train_flops},
+            "unsupported": self.unsupported,
+            "ignored": self.ignored,
+            "notes": self.notes,
+            "working": [asdict(w) for w in self.working],
+            "layers": [n.to_dict() for n in self.layers],
+            **self.extra,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_csv(self) -> str:
+        from .render.tabular import to_csv
+
+        return to_csv(self)
+
+    def to_markdown(self) -> str:
+        from .render.tabular import to_markdown
+
+        return to_markdown(self)
+
+    def to_text(self, width: int = 100, depth: int | None = None) -> str:
+        from .render.table import render_text
+
+        return render_text(self, width=width, depth=depth)
+
+    def to_dataframe(self) -> Any:
+        """The layers as a pandas DataFrame (pandas is optional)."""
+        from .errors import require
+
+        pd: Any = require("pandas", "report", "Report.to_dataframe")
+        return pd.DataFrame([n.to_dict() for n in self.layers])
+
+    def __rich__(self) -> Any:
+        from .render.table import rich_renderable
+
+        return rich_renderable(self)
