@@ -29,6 +29,7 @@ from ...cost import Cost
 from . import ignored as _ignored  # noqa: F401  (registers the ignore list)
 from .bindings import ATEN
 from .functions import FUNCTIONS
+from .metafast import FAST_META
 
 __all__ = ["Capture", "run_capture"]
 
@@ -86,11 +87,12 @@ class _State:
         return self.stack[-1] if self.stack else ""
 
 
-def _kind(func: Any) -> tuple[str, Any]:
+def _kind(func: Any, fast: bool) -> tuple[str, Any]:
     packet = func.overloadpacket
     b = ATEN.binding(packet)
     if b is not None:
-        return "count", b
+        quick = FAST_META.get(packet) if fast and func._overloadname in ("default", "Tensor", "Scalar") else None
+        return ("quick", (b, quick)) if quick is not None else ("count", b)
     if ATEN.ignore_reason(packet) is not None:
         return "ignore", None
     if func in _DECOMP:
@@ -110,8 +112,15 @@ class _Dispatch(TorchDispatchMode):
             return func(*args, **kwargs)
         kind = st.kinds.get(func)
         if kind is None:
-            kind = st.kinds[func] = _kind(func)
+            kind = st.kinds[func] = _kind(func, st.fast and not st.backward)
         what, b = kind
+        if what == "quick":
+            if args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta" and not kwargs.get("out"):
+                count, quick = b
+                out = quick(args, kwargs)
+                st.add(count(args, kwargs, out))
+                return out
+            what, b = "count", b[0]
         if what == "count":
             out = func(*args, **kwargs)
             st.add(b(args, kwargs, out))

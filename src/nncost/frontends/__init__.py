@@ -1,0 +1,155 @@
+"""Frontends: turn what the user names into a :class:`~nncost.report.Report`.
+
+``analyze_spec`` resolves a model spec string (the CLI's positional argument):
+
+- ``nncost:seednet`` — built in (needs torch);
+- ``torchvision:NAME`` — ``torchvision.models.get_model(NAME, weights=None)``, input at
+  the default weights' crop size;
+- ``timm:NAME`` — ``timm.create_model(NAME, pretrained=False)``, input from its config;
+- ``package.module:factory`` or ``path/to/file.py:factory`` — imports (runs) that code
+  and calls ``factory()``; give ``--input-shape``;
+- ``model.pt``/``.pth`` — a pickled full model, only with ``trust_pickle=True``
+  (unpickling runs arbitrary code).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ModelSpecError, ShapeError, require
+from ..report import Report
+
+__all__ = ["analyze_spec", "resolve_torch_model"]
+
+
+def _torch() -> Any:
+    return require("torch", "torch", "analysing a PyTorch model")
+
+
+def _torchvision(name: str) -> tuple[Any, tuple[int, ...]]:
+    tv: Any = require("torchvision", "vision", f"torchvision:{name}")
+    models = tv.models
+    available = models.list_models()
+    if name not in available:
+        import difflib
+
+        close = difflib.get_close_matches(name, available, n=3)
+        raise ModelSpecError(f"torchvision has no model {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    kwargs: dict[str, Any] = {}
+    size = 224
+    try:
+        w = models.get_model_weights(name).DEFAULT
+        if w.meta.get("categories"):
+            kwargs["num_classes"] = len(w.meta["categories"])
+        crop = getattr(w.transforms, "keywords", {}).get("crop_size")
+        if crop is None:
+            crop = getattr(w.transforms(), "crop_size", [224])
+        size = crop if isinstance(crop, int) else crop[0]
+        if name.startswith("vit_"):
+            kwargs["image_size"] = size
+        if name == "googlenet":
+            kwargs.update(aux_logits=False, init_weights=False)
+        if name == "inception_v3":
+            kwargs.update(aux_logits=True, init_weights=False)
+    except (ValueError, KeyError, AttributeError):
+        pass
+    model = models.get_model(name, weights=None, **kwargs)
+    frames = 16 if name in ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s", "swin3d_t", "swin3d_s", "swin3d_b") else 0
+    shape = (1, 3, frames, size, size) if frames else (1, 3, size, size)
+    return model, shape
+
+
+def _timm(name: str) -> tuple[Any, tuple[int, ...]]:
+    timm: Any = require("timm", "timm", f"timm:{name}")
+    try:
+        model = timm.create_model(name, pretrained=False)
+    except RuntimeError as exc:
+        raise ModelSpecError(f"timm has no model {name!r}: {exc}") from None
+    return model, (1, *model.default_cfg.get("input_size", (3, 224, 224)))
+
+
+def _factory(spec: str) -> Any:
+    target, _, attr = spec.rpartition(":")
+    if target.endswith(".py"):
+        if not os.path.isfile(target):
+            raise ModelSpecError(f"no such file: {target}")
+        mod_name = "nncost_user_" + os.path.splitext(os.path.basename(target))[0]
+        loader = importlib.util.spec_from_file_location(mod_name, target)
+        if loader is None or loader.loader is None:
+            raise ModelSpecError(f"cannot import {target}")
+        module = importlib.util.module_from_spec(loader)
+        sys.modules[mod_name] = module
+        loader.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise ModelSpecError(f"cannot import module {target!r}: {exc}") from None
+    fn = getattr(module, attr, None)
+    if fn is None or not callable(fn):
+        raise ModelSpecError(f"{target} has no callable {attr!r}")
+    return fn()
+
+
+def resolve_torch_model(spec: str, trust_pickle: bool = False) -> tuple[Any, tuple[int, ...] | None, str]:
+    """(model, default input shape or None, display name) for a spec string."""
+    torch = _torch()
+    scheme, sep, rest = spec.partition(":")
+    if sep and scheme == "nncost":
+        from .torch.zoo import MODELS
+
+        if rest not in MODELS:
+            raise ModelSpecError(f"no built-in model {rest!r}; built in: {', '.join(MODELS)}")
+        cls, shape = MODELS[rest]
+        return cls(), shape, spec
+    if sep and scheme == "torchvision":
+        model, shape = _torchvision(rest)
+        return model, shape, spec
+    if sep and scheme == "timm":
+        model, shape = _timm(rest)
+        return model, shape, spec
+    if spec.endswith((".pt", ".pth")):
+        if not os.path.isfile(spec):
+            raise ModelSpecError(f"no such file: {spec}")
+        if not trust_pickle:
+            raise ModelSpecError(f"{spec} is a pickle; loading it runs arbitrary code. Pass --trust-pickle if you trust it, "
+                                 "or use a package.module:factory spec")
+        model = torch.load(spec, map_location="meta", weights_only=False)
+        if not isinstance(model, torch.nn.Module):
+            raise ModelSpecError(f"{spec} holds a {type(model).__name__}, not a full nn.Module (a state_dict needs its model code)")
+        return model, None, spec
+    if spec.endswith(".onnx"):
+        raise ModelSpecError(f"{spec}: ONNX files are not supported by this version of nncost")
+    if sep and rest:
+        model = _factory(spec)
+        if not isinstance(model, torch.nn.Module):
+            raise ModelSpecError(f"{spec} returned a {type(model).__name__}, expected a torch.nn.Module")
+        return model, None, spec
+    raise ModelSpecError(
+        f"cannot read model spec {spec!r}; expected torchvision:NAME, timm:NAME, package.module:factory, "
+        "path/to/file.py:factory, a .pt file with --trust-pickle, or nncost:seednet"
+    )
+
+
+def analyze_spec(
+    spec: str,
+    input_shapes: Sequence[tuple[str | None, tuple[int, ...]]] = (),
+    **options: Any,
+) -> Report:
+    """Resolve ``spec`` and analyse it; ``input_shapes`` are (name or None, shape) pairs."""
+    trust = bool(options.pop("trust_pickle", False))
+    model, default_shape, name = resolve_torch_model(spec, trust)
+    from .torch import analyze
+
+    positional = [s for n, s in input_shapes if n is None]
+    named = {n: s for n, s in input_shapes if n is not None}
+    if not positional and not named:
+        if default_shape is None:
+            raise ShapeError(f"{spec} has no default input; give one with --input-shape, e.g. --input-shape 1,3,224,224")
+        positional = [default_shape]
+    return analyze(model, *positional, inputs=named, name=name, **options)  # type: ignore[no-any-return]

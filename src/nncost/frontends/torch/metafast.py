@@ -1,0 +1,108 @@
+"""Output tensors for hot ops on the meta device, without their Python meta kernels.
+
+PyTorch's meta kernels for batch norm, layer norm, addmm and element-wise ops are
+written in Python (``torch/_refs``) and cost 0.2-0.7 ms a call — more than the real CPU
+kernel for small models. Their output shapes are trivial, so when nothing needs a
+gradient the capture builds them here. Layout follows the input (``empty_like``) as
+TensorIterator does; dtypes follow ``torch.result_type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+__all__ = ["FAST_META"]
+
+aten = torch.ops.aten
+Fast = Callable[[Sequence[Any], dict[str, Any]], Any]
+FAST_META: dict[Any, Fast] = {}
+
+
+def _unary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    return torch.empty_like(args[0])
+
+
+def _inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    return args[0]
+
+
+def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    a, b = args[0], args[1]
+    if not isinstance(b, torch.Tensor):
+        return torch.empty_like(a, dtype=torch.result_type(a, b))
+    dtype = torch.result_type(a, b)
+    if a.shape == b.shape or b.dim() == 0:
+        return torch.empty_like(a, dtype=dtype)
+    if a.dim() == 0:
+        return torch.empty_like(b, dtype=dtype)
+    n = max(a.dim(), b.dim())
+    sa = (1,) * (n - a.dim()) + tuple(a.shape)
+    sb = (1,) * (n - b.dim()) + tuple(b.shape)
+    shape = []
+    for x, y in zip(sa, sb):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast")
+        shape.append(y if x == 1 else x)
+    if tuple(shape) == tuple(a.shape):
+        return torch.empty_like(a, dtype=dtype)
+    return torch.empty(shape, dtype=dtype, device="meta")
+
+
+def _batch_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    x = args[0]
+    c = x.shape[1] if x.dim() > 1 else 1
+    return torch.empty_like(x), torch.empty((c,), dtype=x.dtype, device="meta"), torch.empty((c,), dtype=x.dtype, device="meta")
+
+
+def _batch_norm_no_training(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    x = args[0]
+    return torch.empty_like(x), torch.empty((0,), dtype=x.dtype, device="meta"), torch.empty((0,), dtype=x.dtype, device="meta")
+
+
+def _layer_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    x, ns = args[0], args[1]
+    axis = x.dim() - len(ns)
+    stat = tuple(x.shape[:axis]) + (1,) * len(ns)
+    f = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    return (torch.empty(x.shape, dtype=x.dtype, device="meta"), torch.empty(stat, dtype=f, device="meta"),
+            torch.empty(stat, dtype=f, device="meta"))
+
+
+def _addmm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    a, b = args[1], args[2]
+    return torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
+
+
+def _mm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    a, b = args[0], args[1]
+    return torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
+
+
+def _softmax(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    return torch.empty_like(args[0], memory_format=torch.contiguous_format)
+
+
+_UNARY = ("gelu", "relu", "sigmoid", "tanh", "silu", "hardswish", "hardsigmoid", "hardtanh", "elu", "leaky_relu",
+          "mish", "softplus", "neg", "exp", "sqrt", "rsqrt", "erf", "relu6", "abs", "log")
+_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum")
+
+for _n in _UNARY:
+    if hasattr(aten, _n):
+        FAST_META[getattr(aten, _n)] = _unary
+    if hasattr(aten, _n + "_"):
+        FAST_META[getattr(aten, _n + "_")] = _inplace
+for _n in _BINARY:
+    FAST_META[getattr(aten, _n)] = _binary
+    if hasattr(aten, _n + "_"):
+        FAST_META[getattr(aten, _n + "_")] = _inplace
+FAST_META[aten.native_batch_norm] = _batch_norm
+FAST_META[aten._native_batch_norm_legit_no_training] = _batch_norm_no_training
+FAST_META[aten.native_layer_norm] = _layer_norm
+FAST_META[aten.addmm] = _addmm
+FAST_META[aten.mm] = _mm
+FAST_META[aten._softmax] = _softmax
+FAST_META[aten._safe_softmax] = _softmax
+FAST_META[aten._log_softmax] = _softmax
