@@ -77,6 +77,14 @@ def conv_params(
     return (c_in // groups) * prod(kernel) * c_out + (c_out if bias else 0)
 
 
+def _spatial_dims(x_shape: Sequence[int], kernel: int | Sequence[int], nd: int | None) -> int:
+    if nd is None:
+        nd = len(kernel) if not isinstance(kernel, int) else len(x_shape) - 2
+    if nd < 1 or len(x_shape) not in (nd + 1, nd + 2):
+        raise ShapeError(f"a {nd}-D convolution needs a {nd + 1}-D or {nd + 2}-D input, got {tuple(x_shape)}")
+    return nd
+
+
 def same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
     """Total padding per dim that keeps stride-1 output length equal to the input's."""
     return tuple(d * (k - 1) for k, d in zip(kernel, dilation))
@@ -89,13 +97,16 @@ def conv_output_shape(
     stride: int | Sequence[int] = 1,
     padding: int | Sequence[int] | str = 0,
     dilation: int | Sequence[int] = 1,
+    nd: int | None = None,
 ) -> Shape:
     """[N, C_in, *I] -> [N, C_out, *O], O = ⌊(I + 2p − d·(k − 1) − 1)/s⌋ + 1.
 
     ``padding`` may be an int, a per-dim sequence, 'valid' (0) or 'same' (stride 1 only).
-    An unbatched input [C_in, *I] gives an unbatched output.
+    ``nd`` is the number of spatial dims (Conv2d: 2); without it, it is taken from a
+    tuple kernel or else the input's rank − 2. An unbatched input [C_in, *I] gives an
+    unbatched output.
     """
-    nd = len(x_shape) - 2 if len(x_shape) >= 3 else len(x_shape) - 1
+    nd = _spatial_dims(x_shape, kernel, nd)
     if nd < 1:
         raise ShapeError(f"convolution input needs channels and spatial dims, got {tuple(x_shape)}")
     k = as_tuple(kernel, nd, "kernel_size")
@@ -130,9 +141,10 @@ def conv_transpose_output_shape(
     padding: int | Sequence[int] = 0,
     output_padding: int | Sequence[int] = 0,
     dilation: int | Sequence[int] = 1,
+    nd: int | None = None,
 ) -> Shape:
     """O = (I − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
-    nd = len(x_shape) - 2 if len(x_shape) >= 3 else len(x_shape) - 1
+    nd = _spatial_dims(x_shape, kernel, nd)
     if nd < 1:
         raise ShapeError(f"convolution input needs channels and spatial dims, got {tuple(x_shape)}")
     k = as_tuple(kernel, nd, "kernel_size")

@@ -68,10 +68,10 @@ def _conv(nd: int, ctx: Ctx, c_in: Any, c_out: Any, kernel_size: Any, stride: An
     x = _check_channels(ctx, nd, c_in, groups, c_out)
     k = as_tuple(kernel_size, nd, "kernel_size")
     if transposed:
-        out = fm.conv_transpose_output_shape(x, c_out, k, stride, padding, output_padding, dilation)
+        out = fm.conv_transpose_output_shape(x, c_out, k, stride, padding, output_padding, dilation, nd)
         w_shape: tuple[int, ...] = (c_in, c_out // groups, *k)
     else:
-        out = fm.conv_output_shape(x, c_out, k, stride, padding, dilation)
+        out = fm.conv_output_shape(x, c_out, k, stride, padding, dilation, nd)
         w_shape = (c_out, c_in // groups, *k)
     cost = fm.conv(x, w_shape, out, bias, transposed)
     params = fm.conv_params(c_in, c_out, k, groups, bias)  # C_in·C_out/g·∏k (+ C_out), either direction

@@ -331,7 +331,6 @@ ELEMENTWISE: dict[str, tuple[str, ...]] = {
     "relu6": ("relu6",),
     "leaky_relu": tuple(_with_inplace("leaky_relu", "rrelu_with_noise")),
     "prelu": ("_prelu_kernel", "prelu"),
-    "elu": tuple(_with_inplace("elu")),
     "celu": tuple(_with_inplace("celu")),
     "selu": tuple(_with_inplace("selu")),
     "sigmoid": tuple(_with_inplace("sigmoid")),
@@ -361,6 +360,16 @@ ELEMENTWISE: dict[str, tuple[str, ...]] = {
 
 for _name, _ops_names in ELEMENTWISE.items():
     ATEN.register(*_ops(*_ops_names))(_elementwise(_name))
+
+
+@ATEN.register(*_ops("elu", "elu_"))
+def _elu(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """elu(x, alpha, scale, input_scale): SELU and CELU run as elu with a scale ≠ 1, one
+    more multiply each (so selu = 5 and celu = 5 per element, as in the table)."""
+    scale = _arg(args, kwargs, 2, "scale", 1)
+    input_scale = _arg(args, kwargs, 3, "input_scale", 1)
+    per = fm.unit("elu") + int(scale != 1) + int(input_scale != 1)
+    return Cost(0, _numel(out) * per)
 
 
 @ATEN.register(*_ops("gelu", "gelu_"))

@@ -184,6 +184,10 @@ def _tag(out: Any, path: str) -> None:
 
 
 def _shapes(x: Any) -> list[list[int]]:
+    if isinstance(x, torch.Tensor):
+        return [list(x.shape)]
+    if isinstance(x, tuple) and all(isinstance(t, torch.Tensor) for t in x):
+        return [list(t.shape) for t in x]
     return [list(t.shape) for t in tree_leaves(x) if isinstance(t, torch.Tensor)]
 
 

@@ -162,10 +162,20 @@ def _rms_norm(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResu
     return fm.rms_norm(x.numel(), fm.prod(shape), weight is not None), None
 
 
-@_register(torch.instance_norm)
-def _instance_norm(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
+def _instance(x: torch.Tensor, weight: Any) -> Cost:
     """InstanceNorm = GroupNorm with one group per channel (below, it is a batch norm over
     N·C channels, which would count the statistics differently)."""
-    x, weight = args[0], args[1]
     n, c = (x.shape[0], x.shape[1]) if x.dim() > 2 else (1, x.shape[0])
-    return fm.group_norm(x.numel(), n, c, weight is not None), None
+    return fm.group_norm(x.numel(), n, c, weight is not None)
+
+
+@_register(torch.instance_norm)
+def _instance_norm(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
+    # (input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled)
+    return _instance(args[0], _get(args, kwargs, 1, "weight")), None
+
+
+@_register(F.instance_norm)
+def _f_instance_norm(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
+    # (input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, ...)
+    return _instance(args[0], _get(args, kwargs, 3, "weight")), None

@@ -1,0 +1,69 @@
+"""Every calculator formula equals what the PyTorch frontend counts for the real layer.
+
+The calculator never imports torch; the PyTorch frontend counts aten ops. Both must land
+on the same numbers for the same layer (params, buffers, MACs, FLOPs).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from layer_samples import SAMPLES
+
+torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+import nncost  # noqa: E402
+from nncost import analyze_layer  # noqa: E402
+
+
+class Fn(nn.Module):
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *xs):
+        return self.fn(*xs)
+
+
+def _module(name: str, expr: str):
+    """The torch module for a sample, or None for calculator-only spellings."""
+    if name == "scaled_dot_product_attention":
+        return Fn(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+    if name == "ScaledDotProductAttention":
+        return Fn(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True))
+    if name in ("matmul", "bmm", "mm"):
+        return Fn(torch.matmul)
+    if name == "einsum":
+        return Fn(lambda a, b: torch.einsum("bij,bjk->bik", a, b))
+    if not name[0].isupper() or not hasattr(nn, name):
+        return None
+    return eval(expr.replace("nn.", "nn.", 1), {"nn": nn, "torch": torch})  # trusted test data
+
+
+CASES = [n for n, (e, _) in sorted(SAMPLES.items()) if _module(n, e) is not None]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_calculator_equals_torch_frontend(name):
+    expr, shapes = SAMPLES[name]
+    calc = analyze_layer(expr, shapes).total
+    module = _module(name, expr)
+    if name == "Embedding":
+        inputs = [torch.zeros(shapes[0], dtype=torch.long)]
+    elif name == "MultiheadAttention":
+        inputs = [shapes[0]] * 3
+    else:
+        inputs = list(shapes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an unsupported op would warn: fail instead
+        got = nncost.analyze(module, *inputs).total
+    assert (got.params, got.buffers, got.macs, got.flops) == (calc.params, calc.buffers, calc.macs, calc.flops)
+
+
+def test_every_nn_class_in_the_catalogue_is_cross_checked():
+    nn_names = {n for n in SAMPLES if n[0].isupper() and hasattr(nn, n)}
+    assert nn_names <= set(CASES)
+    assert len(CASES) >= 60
