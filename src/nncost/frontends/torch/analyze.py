@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
+from torch.nn.utils.rnn import PackedSequence
 
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import InputError, ShapeError, UnsupportedError
+from ...errors import InputError, NncostError, ShapeError, UnsupportedError
 from ...report import Node, ParamCount, Report
 from .capture import Capture, run_capture
 
@@ -69,10 +70,14 @@ def _materialise(x: Any, name: str, device: torch.device, dtype: torch.dtype | N
         if device.type == "meta":
             return torch.empty(tuple(x), dtype=dtype or torch.float32, device="meta")
         return torch.randn(tuple(x), dtype=dtype or torch.float32, device=device)
+    if isinstance(x, PackedSequence):  # batch_sizes stays an int64 CPU tensor, as PyTorch requires
+        data = _materialise(x.data, f"{name}.data", device, dtype)
+        return PackedSequence(data, x.batch_sizes, x.sorted_indices, x.unsorted_indices)
     if isinstance(x, Mapping):
         return {k: _materialise(v, f"{name}.{k}", device, dtype) for k, v in x.items()}
     if isinstance(x, (tuple, list)):
-        return type(x)(_materialise(v, f"{name}[{i}]", device, dtype) for i, v in enumerate(x))
+        items = [_materialise(v, f"{name}[{i}]", device, dtype) for i, v in enumerate(x)]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
     return x  # scalars, None, flags: passed through as given
 
 
@@ -231,18 +236,26 @@ def analyze(
                           bn_types=_BN_TYPES if fold_bn else ())
         return cap, a, k
 
+    def failed(exc: Exception, d: torch.device) -> InputError:
+        where = f" in module '{exc.nncost_module}'" if getattr(exc, "nncost_module", "") else ""  # type: ignore[attr-defined]
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return InputError(f"{type(model).__name__} failed to run on {d.type}{where}: {first}")
+
     try:
         model.train(train)
         try:
             cap, a, k = attempt(dev)
             ran = dev
-        except (NotImplementedError, RuntimeError) as exc:
+        except (NotImplementedError, RuntimeError, NncostError) as exc:
             on_meta = any(t.device.type == "meta" for t in model.parameters())
-            if dev.type != "meta" or on_meta:
-                raise InputError(f"{type(model).__name__} failed to run on {dev.type}: {str(exc).splitlines()[0]}") from exc
+            if dev.type != "meta" or on_meta or isinstance(exc, NncostError):
+                raise failed(exc, dev) from exc
+            try:
+                cap, a, k = attempt(torch.device("cpu"))
+            except (NotImplementedError, RuntimeError, NncostError):
+                raise failed(exc, dev) from exc  # it fails on CPU too: the first error is the one to fix
             notes.append(f"this model cannot run on the meta device ({str(exc).splitlines()[0][:120]}); "
                          "counted with real CPU tensors instead")
-            cap, a, k = attempt(torch.device("cpu"))
             ran = torch.device("cpu")
     finally:
         for m, mode in modes.items():

@@ -81,9 +81,10 @@ def _conv(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
 
 @ATEN.register(*_ops("convolution_backward"))
 def _conv_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    # (grad_output, input, weight, bias_sizes, stride, padding, dilation, transposed, output_padding, groups, output_mask)
     grad_out, x, w = args[0], args[1], args[2]
-    transposed = bool(args[6])
-    mask = args[9]
+    transposed = bool(args[7])
+    mask = args[10]
     return fm.conv_backward(_shape(x), _shape(w), _shape(grad_out), transposed, bool(mask[0]), bool(mask[1]), bool(mask[2]))
 
 

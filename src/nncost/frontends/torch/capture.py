@@ -229,15 +229,23 @@ def run_capture(
     h1 = torch.nn.modules.module.register_module_forward_pre_hook(pre)
     h2 = torch.nn.modules.module.register_module_forward_hook(post)
     try:
-        with _Functions(st), _Dispatch(st):
-            out = call()
-            cap.output = out
-            if backward:
-                tensors = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor) and t.requires_grad]
-                if tensors:
-                    st.in_backward = True
-                    torch.autograd.backward(tensors, [torch.ones_like(t) for t in tensors])
+        try:
+            _run(st, call, backward)
+        except Exception as exc:
+            exc.nncost_module = st.stack[-1] if st.stack else ""  # type: ignore[attr-defined]
+            raise
     finally:
         h1.remove()
         h2.remove()
     return cap
+
+
+def _run(st: _State, call: Callable[[], Any], backward: bool) -> None:
+    with _Functions(st), _Dispatch(st):
+        out = call()
+        st.cap.output = out
+        if backward:
+            tensors = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor) and t.requires_grad]
+            if tensors:
+                st.in_backward = True
+                torch.autograd.backward(tensors, [torch.ones_like(t) for t in tensors])

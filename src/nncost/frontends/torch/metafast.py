@@ -51,19 +51,29 @@ def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return torch.empty(shape, dtype=dtype, device="meta")
 
 
+def _check_channels(x: torch.Tensor, weight: Any) -> int:
+    c = x.shape[1] if x.dim() > 1 else 1
+    if isinstance(weight, torch.Tensor) and weight.shape[0] != c:
+        raise RuntimeError(f"batch norm expects {weight.shape[0]} channels, got input of shape {list(x.shape)}")
+    return c
+
+
 def _batch_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     x = args[0]
-    c = x.shape[1] if x.dim() > 1 else 1
+    c = _check_channels(x, args[1])
     return torch.empty_like(x), torch.empty((c,), dtype=x.dtype, device="meta"), torch.empty((c,), dtype=x.dtype, device="meta")
 
 
 def _batch_norm_no_training(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     x = args[0]
+    _check_channels(x, args[1])
     return torch.empty_like(x), torch.empty((0,), dtype=x.dtype, device="meta"), torch.empty((0,), dtype=x.dtype, device="meta")
 
 
 def _layer_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     x, ns = args[0], args[1]
+    if tuple(x.shape[x.dim() - len(ns):]) != tuple(ns):
+        raise RuntimeError(f"layer norm over {list(ns)} got input of shape {list(x.shape)}")
     axis = x.dim() - len(ns)
     stat = tuple(x.shape[:axis]) + (1,) * len(ns)
     f = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
@@ -73,11 +83,15 @@ def _layer_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
 
 def _addmm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     a, b = args[1], args[2]
+    if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     return torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
 
 
 def _mm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     a, b = args[0], args[1]
+    if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     return torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
 
 
