@@ -19,14 +19,14 @@ IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
         "view", "_unsafe_view", "reshape", "_reshape_alias", "expand", "expand_as", "permute", "transpose", "transpose_", "t", "t_",
         "squeeze", "squeeze_", "unsqueeze", "unsqueeze_", "select", "slice", "narrow", "split", "split_with_sizes",
         "unsafe_split", "unsafe_split_with_sizes", "unbind", "chunk", "unsafe_chunk", "as_strided", "as_strided_", "alias", "detach",
-        "detach_", "unfold", "diagonal", "movedim", "view_as_real", "view_as_complex", "_conj", "_neg_view",
+        "detach_", "unfold", "diagonal", "movedim", "view_as_real", "view_as_complex",
         "lift_fresh", "flatten", "unflatten", "swapaxes", "tensor_split", "_unsafe_index",
     ),
     "copy (moves or repeats values)": (
         "clone", "copy_", "_to_copy", "to", "contiguous", "cat", "stack", "hstack", "vstack", "repeat", "repeat_interleave",
         "roll", "flip", "tile", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d", "reflection_pad3d",
         "replication_pad1d", "replication_pad2d", "replication_pad3d", "pixel_shuffle", "pixel_unshuffle",
-        "channel_shuffle", "native_channel_shuffle", "lift_fresh_copy", "_copy_from", "_copy_from_and_resize",
+        "channel_shuffle", "native_channel_shuffle", "lift_fresh_copy",
         "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter", "_to_dense",
     ),
     "index (gathers or writes values, no arithmetic)": (
@@ -46,6 +46,8 @@ IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
         "sym_size", "sym_stride", "sym_numel", "sym_storage_offset", "is_same_size", "_local_scalar_dense", "item",
         "_assert_async", "_assert_scalar", "_assert_tensor_metadata", "sym_constrain_range", "_has_compatible_shallow_copy_type",
         "is_nonzero", "_nested_tensor_from_mask_left_aligned", "record_stream", "_functional_sym_constrain_range",
+    ),
+    "boolean and bitwise logic (not floating-point arithmetic)": (
         "logical_and", "logical_or", "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_not",
         "bitwise_xor", "__and__", "__or__",
     ),
