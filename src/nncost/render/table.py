@@ -84,7 +84,7 @@ def _footer(report: Report, explain: bool) -> list[str]:
     return lines
 
 
-def rich_renderable(report: Report, depth: int | None = None, explain: bool = False) -> Any:
+def rich_renderable(report: Report, depth: int | None = None, explain: bool = False, footer: bool = True) -> Any:
     """A rich Group: header, layer table (for multi-layer reports), totals, footer."""
     from rich.console import Group
     from rich.table import Table
@@ -113,7 +113,7 @@ def rich_renderable(report: Report, depth: int | None = None, explain: bool = Fa
         node = report.root
         parts.append(Text(f"input {_shape(node.input_shapes)} -> output {_shape(node.output_shapes)}"))
     parts.append(Text("\n".join(_totals(report)), no_wrap=True, overflow="ignore"))
-    foot = _footer(report, explain)
+    foot = _footer(report, explain) if footer else []
     if foot:
         parts.append(Text("\n".join(foot)))
     return Group(*parts)
@@ -125,5 +125,6 @@ def render_text(report: Report, width: int = 100, depth: int | None = None, expl
 
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(rich_renderable(report, depth=depth, explain=explain))
-    return buf.getvalue()
+    console.print(rich_renderable(report, depth=depth, explain=explain, footer=False))
+    foot = _footer(report, explain)  # formulas are never wrapped mid-line
+    return buf.getvalue() + "".join(line + "\n" for line in foot)
