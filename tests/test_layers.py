@@ -7,8 +7,8 @@ import operator
 from fractions import Fraction
 
 import pytest
-from layer_samples import SAMPLES
 
+from layer_samples import SAMPLES
 from nncost import analyze_layer
 from nncost.errors import LayerSpecError, ShapeError
 from nncost.layers import known_layers

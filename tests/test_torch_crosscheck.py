@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+
 from layer_samples import SAMPLES
 
 torch = pytest.importorskip("torch")

@@ -254,8 +254,8 @@ def test_unsupported_op_is_reported_not_zero(monkeypatch):
 
 
 def test_op_without_binding_is_decomposed_into_counted_parts():
-    from nncost.frontends.torch.capture import _DECOMP
     from nncost.frontends.torch.bindings import ATEN
+    from nncost.frontends.torch.capture import _DECOMP
 
     op = torch.ops.aten.hardshrink.default  # no binding; a decomposition exists
     assert ATEN.binding(op.overloadpacket) is None and op in _DECOMP

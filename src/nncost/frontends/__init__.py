@@ -59,12 +59,13 @@ def _torchvision(name: str) -> tuple[Any, tuple[int, ...]]:
     except (ValueError, KeyError, AttributeError):
         pass
     model = models.get_model(name, weights=None, **kwargs)
+    shape: tuple[int, ...]
     frames = 16 if name in ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s", "swin3d_t", "swin3d_s", "swin3d_b") else 0
     shape = (1, 3, frames, size, size) if frames else (1, 3, size, size)
     return model, shape
 
 
-def _timm(name: str) -> tuple[Any, tuple[int, ...]]:
+def _timm(name: str) -> tuple[Any, tuple[int, ...]]:  # pragma: no cover - timm is optional
     timm: Any = require("timm", "timm", f"timm:{name}")
     try:
         model = timm.create_model(name, pretrained=False)
@@ -105,8 +106,8 @@ def resolve_torch_model(spec: str, trust_pickle: bool = False) -> tuple[Any, tup
 
         if rest not in MODELS:
             raise ModelSpecError(f"no built-in model {rest!r}; built in: {', '.join(MODELS)}")
-        cls, shape = MODELS[rest]
-        return cls(), shape, spec
+        cls, default = MODELS[rest]
+        return cls(), default, spec
     if sep and scheme == "torchvision":
         model, shape = _torchvision(rest)
         return model, shape, spec

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import Any
 
 from ..conventions import conventions
 from ..cost import FlopsConvention, RnnBias
@@ -32,10 +33,10 @@ def known_layers() -> list[str]:
 def _shapes(input_shape: Sequence[int] | Sequence[Sequence[int]] | None) -> tuple[tuple[int, ...], ...]:
     if input_shape is None:
         return ()
-    items = list(input_shape)
+    items: list[Any] = list(input_shape)
     if items and all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-        items = [tuple(items)]  # type: ignore[list-item]
-    out = []
+        items = [tuple(items)]
+    out: list[tuple[int, ...]] = []
     for s in items:
         if isinstance(s, (int, str)) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in s):
             raise ShapeError(f"input shape must be a sequence of non-negative ints, got {s!r}")

@@ -9,9 +9,9 @@ from typing import Any
 
 from ..cost import Cost, RnnBias
 from ..errors import LayerSpecError, ShapeError
+from ..formulas.shapes import Shape, prod
 from ..registry import Registry
 from ..report import ParamCount, Working
-from ..formulas.shapes import Shape, prod
 
 __all__ = ["Ctx", "LayerResult", "CATALOGUE", "layer", "W", "dims", "mul", "need_int", "need_bool"]
 

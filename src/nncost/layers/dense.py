@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .. import formulas as fm
-from ..cost import Cost, RnnBias
+from ..cost import RnnBias
 from ..errors import LayerSpecError, ShapeError
 from ..formulas.shapes import prod
 from ..formulas.table import unit
-from ..report import ParamCount, Working
-from .base import Ctx, LayerResult, W, dims, layer, mul, need_bool, need_int
+from ..report import ParamCount
+from .base import Ctx, LayerResult, W, layer, mul, need_bool, need_int
 
 
 @layer("Linear", "linear")
@@ -115,9 +115,18 @@ def multihead_attention(ctx: Ctx, embed_dim: int, num_heads: int, dropout: float
     cost = fm.multi_head_attention(n, l, s, e, h, kd, vd, bias, False, need_weights=True)
     params = e * e + kd * e + vd * e + (3 * e if bias else 0) + e * e + (e if bias else 0)
     b = " + 4·E" if bias else ""
-    w = [W("params", f"E·E + k_dim·E + v_dim·E + E·E{b}", f"{mul(e, e)} + {mul(kd, e)} + {mul(vd, e)} + {mul(e, e)}" + (f" + 4·{e}" if bias else ""), params),
-         W("macs", "N·L·E·E + N·S·(k_dim + v_dim)·E + N·L·S·E·2 + N·L·E·E", f"{mul(n, l, e, e)} + {mul(n, s)}·({kd} + {vd})·{e} + {mul(n, l, s, e)}·2 + {mul(n, l, e, e)}", cost.macs)]
-    return LayerResult(ParamCount(trainable=params), cost, [q], w, ["need_weights=True (forward's default): head-averaged weights add N·L·S·heads FLOPs"])
+    bv = f" + 4·{e}" if bias else ""
+    w = [
+        W("params", f"E·E + k_dim·E + v_dim·E + E·E{b}", f"{mul(e, e)} + {mul(kd, e)} + {mul(vd, e)} + {mul(e, e)}{bv}", params),
+        W(
+            "macs",
+            "N·L·E·E + N·S·(k_dim + v_dim)·E + N·L·S·E·2 + N·L·E·E",
+            f"{mul(n, l, e, e)} + {mul(n, s)}·({kd} + {vd})·{e} + {mul(n, l, s, e)}·2 + {mul(n, l, e, e)}",
+            cost.macs,
+        ),
+    ]
+    note = "need_weights=True (forward's default): head-averaged weights add N·L·S·heads FLOPs"
+    return LayerResult(ParamCount(trainable=params), cost, [q], w, [note])
 
 
 @layer("Embedding", "embedding")

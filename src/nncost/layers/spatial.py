@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import formulas as fm
+from ..cost import Cost
 from ..errors import LayerSpecError, ShapeError
 from ..formulas.pool import adaptive_windows
 from ..formulas.shapes import as_tuple, prod
@@ -31,7 +32,7 @@ def _check_channels(ctx: Ctx, nd: int, c_in: int, groups: int, c_out: int) -> tu
 
 def _conv_working(
     nd: int, c_in: int, c_out: int, groups: int, k: tuple[int, ...], n: int, out_sp: tuple[int, ...],
-    bias: bool, params: int, cost: fm.Cost, transposed: bool, in_sp: tuple[int, ...],
+    bias: bool, params: int, cost: Cost, transposed: bool, in_sp: tuple[int, ...],
 ) -> list[Any]:
     cin = "C_in" if groups == 1 else "(C_in/g)"
     cin_v = f"{c_in}" if groups == 1 else f"({c_in}/{groups})"

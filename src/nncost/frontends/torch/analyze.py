@@ -131,7 +131,7 @@ def _fold_bn(cap: Capture, own: dict[str, ParamCount], modules: dict[str, torch.
     folded = 0
     for bn_path, producer in cap.bn_after.items():
         bn = modules[bn_path]
-        c = int(bn.num_features)
+        c = int(bn.num_features)  # type: ignore[arg-type]
         cap.fwd[bn_path] = [0, 0]
         own[bn_path] = ParamCount()
         prod_mod = modules.get(producer)

@@ -73,7 +73,7 @@ class _State:
     def add(self, cost: Cost) -> None:
         if self.in_backward:
             node = torch._C._current_autograd_node()
-            path = node.metadata.get(_TAG, "") if node is not None else ""
+            path = _metadata(node).get(_TAG, "") if node is not None else ""
             acc = self.cap.bwd[path]
         else:
             acc = self.cap.fwd[self.stack[-1] if self.stack else ""]
@@ -83,8 +83,13 @@ class _State:
     def current(self) -> str:
         if self.in_backward:
             node = torch._C._current_autograd_node()
-            return node.metadata.get(_TAG, "") if node is not None else ""
+            return _metadata(node).get(_TAG, "") if node is not None else ""
         return self.stack[-1] if self.stack else ""
+
+
+def _metadata(node: Any) -> dict[str, Any]:
+    """An autograd node's metadata dict (a property at run time; typed as a method)."""
+    return node.metadata  # type: ignore[no-any-return]
 
 
 def _kind(func: Any, fast: bool) -> tuple[str, Any]:
@@ -176,7 +181,7 @@ def _tag(out: Any, path: str) -> None:
     todo = [t.grad_fn for t in tree_leaves(out) if isinstance(t, torch.Tensor) and t.grad_fn is not None]
     while todo:
         node = todo.pop()
-        md = node.metadata
+        md = _metadata(node)
         if _TAG in md:
             continue
         md[_TAG] = path

@@ -37,4 +37,4 @@ class SeedNet(nn.Module):
         return self.head(self.act2(self.fc2(self.act1(self.fc1(out[-1])))))
 
 
-MODELS = {"seednet": (SeedNet, (1, 3, 224, 224))}
+MODELS: dict[str, tuple[type[nn.Module], tuple[int, ...]]] = {"seednet": (SeedNet, (1, 3, 224, 224))}
