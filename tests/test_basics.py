@@ -104,3 +104,12 @@ def test_formulas_import_no_framework():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n.split(".")[0] in ("torch", "onnx", "transformers") for n in names), path
+
+
+def test_docs_list_the_per_element_table_exactly():
+    import pathlib
+
+    doc = (pathlib.Path(__file__).parents[1] / "docs" / "formulas.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| `")]
+    documented = {line.split("`")[1]: int(line.split("|")[2]) for line in rows}
+    assert documented == dict(DEFAULT_COSTS)
