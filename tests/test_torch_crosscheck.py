@@ -68,3 +68,33 @@ def test_every_nn_class_in_the_catalogue_is_cross_checked():
     nn_names = {n for n in SAMPLES if n[0].isupper() and hasattr(nn, n)}
     assert nn_names <= set(CASES)
     assert len(CASES) >= 60
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(nd=st.integers(1, 3), g=st.integers(1, 3), cin_g=st.integers(1, 3), cout_g=st.integers(1, 3), k=st.integers(1, 3),
+       s=st.integers(1, 2), p=st.integers(0, 1), d=st.integers(1, 2), size=st.integers(5, 9), bias=st.booleans(),
+       transposed=st.booleans())
+def test_random_convolutions_agree(nd, g, cin_g, cout_g, k, s, p, d, size, bias, transposed):
+    cls = f"{'ConvTranspose' if transposed else 'Conv'}{nd}d"
+    expr = f"nn.{cls}({g * cin_g}, {g * cout_g}, {k}, stride={s}, padding={p}, dilation={d}, groups={g}, bias={bias})"
+    shape = (2, g * cin_g) + (size,) * nd
+    calc = analyze_layer(expr, shape).total
+    got = nncost.analyze(eval(expr, {"nn": nn}), shape).total
+    assert (got.params, got.macs, got.flops) == (calc.params, calc.macs, calc.flops)
+
+
+@settings(max_examples=25, deadline=None)
+@given(nd=st.integers(1, 3), k=st.integers(1, 3), s=st.integers(1, 3), p=st.integers(0, 1), size=st.integers(4, 9),
+       ceil=st.booleans(), kind=st.sampled_from(["Max", "Avg"]), out=st.integers(1, 4))
+def test_random_pools_agree(nd, k, s, p, size, ceil, kind, out):
+    if 2 * p > k:
+        return
+    shape = (1, 3) + (size,) * nd
+    for expr in (f"nn.{kind}Pool{nd}d({k}, stride={s}, padding={p}, ceil_mode={ceil})", f"nn.Adaptive{kind}Pool{nd}d({out})"):
+        calc = analyze_layer(expr, shape).total
+        got = nncost.analyze(eval(expr, {"nn": nn}), shape).total
+        assert (got.macs, got.flops) == (calc.macs, calc.flops), expr

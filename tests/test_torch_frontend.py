@@ -316,3 +316,19 @@ def test_rows_add_up_to_parents():
     assert by_path[""].macs == r.total.macs
     leaves = [n for n in r.layers[1:] if not any(m.path.startswith(n.path + ".") for m in r.layers)]
     assert sum(n.params.total for n in leaves) == r.total.params
+
+
+def test_children_add_up_to_the_root_and_dataframe():
+    pd = pytest.importorskip("pandas")
+    from nncost.frontends.torch.zoo import SeedNet
+
+    r = nncost.analyze(SeedNet(), (1, 3, 224, 224))
+    top = [n for n in r.layers if n.depth == 1]
+    assert sum(n.macs for n in top) == r.total.macs  # seednet's own forward does only free reshapes
+    assert sum(n.flops for n in top) == r.total.flops
+    assert sum(n.params.total for n in top) == r.total.params
+    assert r.layer("stem.3").flops == 128 * 56 * 56 * 2 * 2 == 1_605_632  # the seed's max-pool example
+    assert r.layer("lstm").params.total == 49_664 and r.layer("fc2").params.total == 30_100
+    df = r.to_dataframe()
+    assert isinstance(df, pd.DataFrame) and list(df["path"])[:2] == ["", "stem"]
+    assert int(df.loc[df["path"] == "fc2", "macs"].iloc[0]) == 300 * 100
