@@ -118,14 +118,6 @@ def _params(model: torch.nn.Module, paths: Sequence[tuple[str, torch.nn.Module]]
     return own
 
 
-def _ancestors(path: str) -> list[str]:
-    out = [""]
-    parts = path.split(".") if path else []
-    for i in range(1, len(parts)):
-        out.append(".".join(parts[:i]))
-    return out
-
-
 def _fold_bn(cap: Capture, own: dict[str, ParamCount], modules: dict[str, torch.nn.Module]) -> int:
     """Fold each BatchNorm that directly follows a conv/linear (seed §4)."""
     folded = 0
@@ -150,31 +142,33 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
         n = _fold_bn(cap, own, modules)
         notes.append(f"fold-BN: {n} BatchNorm layer{'s' if n != 1 else ''} folded into the preceding conv/linear "
                      "(their params and FLOPs removed; a bias added where the conv had none)")
-    totals: dict[str, list[Any]] = {p: [ParamCount(), Cost(), Cost()] for p, _ in named}
-    unsupported: dict[str, dict[str, int]] = {p: {} for p, _ in named}
+    # own numbers per module, then one pass from the leaves up: each node adds into its parent
+    index = {p: i for i, (p, _) in enumerate(named)}
+    acc: list[list[int]] = []
+    unsupported: list[dict[str, int]] = []
     for path, _ in named:
-        f, b = cap.fwd.get(path, [0, 0]), cap.bwd.get(path, [0, 0])
-        fwd, bwd = flops.apply(Cost(f[0], f[1])), flops.apply(Cost(b[0], b[1]))
-        for anc in [*_ancestors(path), path] if path else [""]:
-            t = totals[anc]
-            t[0] = t[0] + own[path]
-            t[1] = t[1] + fwd
-            t[2] = t[2] + bwd
-        for op, n in cap.unsupported.get(path, {}).items():
-            for anc in [*_ancestors(path), path] if path else [""]:
-                unsupported[anc][op] = unsupported[anc].get(op, 0) + n
+        o, f, b = own[path], cap.fwd.get(path, (0, 0)), cap.bwd.get(path, (0, 0))
+        acc.append([o.trainable, o.non_trainable, o.buffers, f[0], f[1], b[0], b[1]])
+        unsupported.append(dict(cap.unsupported.get(path, {})))
+    for i in range(len(named) - 1, 0, -1):
+        parent = index.get(named[i][0].rpartition(".")[0], 0)
+        a, pa = acc[i], acc[parent]
+        for k in range(7):
+            pa[k] += a[k]
+        for op, n in unsupported[i].items():
+            unsupported[parent][op] = unsupported[parent].get(op, 0) + n
     nodes = []
-    for path, module in named:
-        params, fwd, bwd = totals[path]
+    for (path, module), a, uns in zip(named, acc, unsupported):
+        fwd, bwd = flops.apply(Cost(a[3], a[4])), flops.apply(Cost(a[5], a[6]))
         nodes.append(Node(
-            path=path, type=type(module).__name__, depth=0 if not path else path.count(".") + 1, params=params,
-            macs=fwd.macs, flops=fwd.flops, input_shapes=cap.in_shapes.get(path, []),
-            output_shapes=cap.out_shapes.get(path, []), calls=cap.calls.get(path, 0), unsupported=unsupported[path],
+            path=path, type=type(module).__name__, depth=0 if not path else path.count(".") + 1,
+            params=ParamCount(a[0], a[1], a[2]), macs=fwd.macs, flops=fwd.flops, input_shapes=cap.in_shapes.get(path, []),
+            output_shapes=cap.out_shapes.get(path, []), calls=cap.calls.get(path, 0), unsupported=uns,
             backward_macs=bwd.macs, backward_flops=bwd.flops,
         ))
     return Report(
         model=name, frontend="torch", conventions=conventions(flops, None, **extra_conv), inputs=inputs,
-        layers=nodes, unsupported=dict(unsupported[""]), ignored=dict(cap.ignored), notes=notes,
+        layers=nodes, unsupported=unsupported[0], ignored=dict(cap.ignored), notes=notes,
     )
 
 

@@ -123,12 +123,14 @@ class _Dispatch(TorchDispatchMode):
             if args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta" and not kwargs.get("out"):
                 count, quick = b
                 out = quick(args, kwargs)
-                st.add(count(args, kwargs, out))
-                return out
-            what, b = "count", b[0]
-        if what == "count":
+            else:
+                count = b[0]
+                out = func(*args, **kwargs)
+        elif what == "count":
+            count = b
             out = func(*args, **kwargs)
-            st.add(b(args, kwargs, out))
+        if what in ("quick", "count"):
+            st.add(count(args, kwargs, out))
             if st.track_bn and func.overloadpacket in _PRODUCERS and isinstance(out, torch.Tensor):
                 st.producers[out._cdata] = st.current()
             return out
@@ -138,11 +140,10 @@ class _Dispatch(TorchDispatchMode):
         if what == "decomp":
             with self:
                 return b(*args, **kwargs)
-        r = func.decompose(*args, **kwargs)
+        with self:  # a CompositeImplicit op reached directly: count the ops it is made of
+            r = func.decompose(*args, **kwargs)
         if r is not NotImplemented:
-            # CompositeImplicit ops reach here only via direct dispatch; re-run under the mode
-            with self:
-                return func.decompose(*args, **kwargs)
+            return r
         st.cap.unsupported[st.current()][str(func.overloadpacket.__name__)] += 1
         return func(*args, **kwargs)
 

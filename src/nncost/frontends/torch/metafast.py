@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from ...formulas.shapes import conv_out_len, conv_transpose_out_len
+
 __all__ = ["FAST_META"]
 
 aten = torch.ops.aten
@@ -95,6 +97,30 @@ def _mm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
 
 
+def _convolution(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """aten.convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)."""
+    x, w = args[0], args[1]
+    stride, padding, dilation, transposed, out_pad, groups = args[3], args[4], args[5], args[6], args[7], args[8]
+    nd = w.dim() - 2
+    batched = x.dim() == w.dim()
+    c_in = x.shape[1 if batched else 0]
+    sp = x.shape[-nd:]
+    if transposed:
+        if c_in != w.shape[0]:
+            raise RuntimeError(f"expected input with {w.shape[0]} channels, got shape {list(x.shape)}")
+        c_out = w.shape[1] * groups
+        out = [conv_transpose_out_len(sp[i], w.shape[2 + i], stride[i], padding[i], dilation[i], out_pad[i]) for i in range(nd)]
+    else:
+        if c_in != w.shape[1] * groups:
+            raise RuntimeError(f"expected input with {w.shape[1] * groups} channels, got shape {list(x.shape)}")
+        c_out = w.shape[0]
+        out = [conv_out_len(sp[i], w.shape[2 + i], stride[i], 2 * padding[i], dilation[i]) for i in range(nd)]
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"convolution output size would be {out} for input {list(x.shape)}")
+    shape = ([x.shape[0]] if batched else []) + [c_out] + out
+    return torch.empty(shape, dtype=x.dtype, device="meta")
+
+
 def _softmax(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return torch.empty_like(args[0], memory_format=torch.contiguous_format)
 
@@ -112,6 +138,7 @@ for _n in _BINARY:
     FAST_META[getattr(aten, _n)] = _binary
     if hasattr(aten, _n + "_"):
         FAST_META[getattr(aten, _n + "_")] = _inplace
+FAST_META[aten.convolution] = _convolution
 FAST_META[aten.native_batch_norm] = _batch_norm
 FAST_META[aten._native_batch_norm_legit_no_training] = _batch_norm_no_training
 FAST_META[aten.native_layer_norm] = _layer_norm
