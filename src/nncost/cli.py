@@ -76,7 +76,11 @@ def _parser_model() -> argparse.ArgumentParser:
     p.add_argument("model", nargs="?", default=DEFAULT_MODEL, help=f"model spec (default: {DEFAULT_MODEL})")
     _common(p)
     p.add_argument("--depth", "-d", type=int, default=None, help="show modules down to this depth")
-    p.add_argument("--dtype", default="float32", help="input/param dtype (float32, bfloat16, float16, ...)")
+    p.add_argument("--dtype", default=None,
+                   help="dtype of inputs and params (float32, bfloat16, float16; for hf: also bytes: fp32, bf16, fp8, int8, int4)")
+    p.add_argument("--batch", type=int, default=1, help="hf: batch size (default 1)")
+    p.add_argument("--seq", type=int, default=128, help="hf: prompt / encoder length in tokens (default 128)")
+    p.add_argument("--gen", type=int, default=0, help="hf: tokens to generate (decoder length for encoder-decoders)")
     p.add_argument("--device", default="meta", help="meta (default: no memory, no compute), cpu or cuda")
     p.add_argument("--backward", action="store_true", help="also count the backward pass (a training step)")
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
@@ -129,6 +133,9 @@ def _run_model(argv: Sequence[str]) -> int:
             flops=a.flops,
             strict=a.strict,
             trust_pickle=a.trust_pickle,
+            batch=a.batch,
+            seq=a.seq,
+            gen=a.gen,
         )
         _emit(render(report, a.format, width=a.width, depth=a.depth), a.output)
     return 0
@@ -139,6 +146,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] == "layer":
             return _run_layer(args[1:])
+        if args[:1] == ["hf"]:
+            if args[1:] == ["--list"]:
+                from .frontends.hf import bundled
+
+                print("\n".join(f"hf:{n}" for n in bundled()))
+                return 0
+            print("nncost: error: use 'nncost hf --list' to list the bundled configs, or 'nncost hf:NAME' to analyse one",
+                  file=sys.stderr)
+            return 2
         return _run_model(args)
     except NncostError as exc:
         print(f"nncost: error: {exc}", file=sys.stderr)

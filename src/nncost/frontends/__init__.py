@@ -140,10 +140,25 @@ def resolve_torch_model(spec: str, trust_pickle: bool = False) -> tuple[Any, tup
 def analyze_spec(
     spec: str,
     input_shapes: Sequence[tuple[str | None, tuple[int, ...]]] = (),
+    *,
+    batch: int = 1,
+    seq: int = 128,
+    gen: int = 0,
     **options: Any,
 ) -> Report:
-    """Resolve ``spec`` and analyse it; ``input_shapes`` are (name or None, shape) pairs."""
+    """Resolve ``spec`` and analyse it; ``input_shapes`` are (name or None, shape) pairs.
+
+    ``hf:NAME`` (a bundled config), ``hf:path/to/config.json`` or ``hf:model_dir`` go to the
+    Hugging Face frontend with ``batch``, ``seq`` and ``gen``.
+    """
     trust = bool(options.pop("trust_pickle", False))
+    if spec.startswith("hf:"):
+        from .hf import analyze_hf
+
+        if input_shapes:
+            raise ModelSpecError("hf: models take --batch, --seq and --gen instead of --input-shape")
+        dtype = options.pop("dtype", None)
+        return analyze_hf(spec[3:], batch=batch, seq=seq, gen=gen, dtype=dtype, **options)
     model, default_shape, name = resolve_torch_model(spec, trust)
     from .torch import analyze
 

@@ -66,8 +66,46 @@ def _totals(report: Report) -> list[str]:
     return lines
 
 
+def _llm(llm: dict[str, Any]) -> list[str]:
+    """The compact LLM table (causal LMs from the hf frontend)."""
+    from ..units import bytes_iec
+
+    sp, r = llm["prefill_split"], llm["rules"]
+    tok = llm["batch"] * llm["seq"]
+
+    def row(name: str, macs: int | None, flops: int | None, extra: str = "") -> str:
+        return f"  {name:34s} {si(macs):>10s} {si(flops):>10s}  {extra}".rstrip()
+
+    out = [f"LLM view: batch {llm['batch']}, prompt {llm['seq']} tokens, generate {llm['gen']}, {llm['dtype']}",
+           f"  {'':34s} {'MACs':>10s} {'FLOPs':>10s}",
+           row(f"prefill ({tok} tokens)", llm["prefill_macs"], llm["prefill_flops"]),
+           row("  projections + MLP + rest", sp["projections_mlp"]["macs"], sp["projections_mlp"]["flops"]),
+           row("  attention (scores, values)", sp["attention"]["macs"], sp["attention"]["flops"],
+               f"causal useful part {si(sp['attention']['causal_useful_macs'])} MACs"),
+           row("  LM head", sp["lm_head"]["macs"], sp["lm_head"]["flops"]),
+           row(f"decode, per token at context {llm['decode_context']}", llm["decode_macs_per_token"], llm["decode_flops_per_token"])]
+    if llm["gen"]:
+        out.append(row(f"decode, {llm['gen']} tokens", llm["decode_total_macs"], llm["decode_total_flops"]))
+    out.append(row("training, per token (fwd + bwd)", llm["train_macs_per_token"], llm["train_flops_per_token"]))
+    out.append(f"  KV cache at context {llm['kv_cache_context']}: {bytes_iec(llm['kv_cache_bytes'])} "
+               f"({llm['layers']} layers × {llm['kv_heads']} kv heads × {llm['head_dim']}, K and V)")
+    out.append("  weights: " + ", ".join(f"{d} {bytes_iec(b)}" for d, b in llm["weight_bytes_by_dtype"].items()))
+
+    def cmp(name: str, rule: int, exact: int) -> str:
+        return f"  {name:34s} {si(rule):>10s}  exact {si(exact)} ({100 * (rule - exact) / exact:+.1f}%)"
+
+    out += [f"  rules per token (FLOPs = 2 × MACs; N = {si(r['non_embedding_params'])} non-embedding params):",
+            cmp("2N (forward)", r["2N"], r["exact_forward_2mac_per_token"]),
+            cmp("Kaplan 2N + 2·L·n_ctx·d_attn", r["kaplan_forward"], r["exact_forward_2mac_per_token"]),
+            cmp("6N (training)", r["6N"], r["exact_train_2mac_per_token"]),
+            cmp("PaLM 6N + 12·L·H·Q·T", r["palm_train"], r["exact_train_2mac_per_token"]),
+            f"  2N leaves out the LM head ({si(r['lm_head_2mac_per_token'])}/token) and attention "
+            f"({si(r['attention_2mac_per_token'])}/token at this prompt length); 6N triples both."]
+    return out
+
+
 def _footer(report: Report, explain: bool) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = _llm(report.extra["llm"]) if "llm" in report.extra else []
     if explain and report.working:
         lines.append("working:")
         for w in report.working:

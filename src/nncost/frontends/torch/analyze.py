@@ -166,9 +166,11 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
             output_shapes=cap.out_shapes.get(path, []), calls=cap.calls.get(path, 0), unsupported=uns,
             backward_macs=bwd.macs, backward_flops=bwd.flops,
         ))
+    att = flops.apply(Cost(cap.attention[0], cap.attention[1]))
     return Report(
         model=name, frontend="torch", conventions=conventions(flops, None, **extra_conv), inputs=inputs,
         layers=nodes, unsupported=unsupported[0], ignored=dict(cap.ignored), notes=notes,
+        extra={"breakdown": {"attention": {"macs": att.macs, "flops": att.flops}}},
     )
 
 

@@ -15,7 +15,7 @@ from ... import formulas as fm
 from ...cost import Cost
 from ...registry import Registry
 
-__all__ = ["ATEN", "Binding", "first_tensor"]
+__all__ = ["ATEN", "ATTENTION_OPS", "Binding", "first_tensor"]
 
 aten = torch.ops.aten
 ATEN: Registry[Any] = Registry("aten ops")
@@ -281,6 +281,12 @@ def _sdpa(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     q, k, v = args[0], args[1], args[2]
     causal = bool(kwargs.get("is_causal", False)) or any(a is True for a in args[3:6])
     return fm.sdpa(_shape(q), _shape(k), _shape(v), causal)
+
+
+ATTENTION_OPS = frozenset(_ops("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
+                                "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
+                                "_efficient_attention_forward", "_flash_attention_forward", "scaled_dot_product_attention",
+                                "_scaled_dot_product_attention_math"))
 
 
 @ATEN.register(*_ops("_scaled_dot_product_flash_attention_for_cpu_backward", "_scaled_dot_product_flash_attention_backward",

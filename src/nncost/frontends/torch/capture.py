@@ -27,7 +27,7 @@ from torch.utils._pytree import tree_leaves
 
 from ...cost import Cost
 from . import ignored as _ignored  # noqa: F401  (registers the ignore list)
-from .bindings import ATEN
+from .bindings import ATEN, ATTENTION_OPS
 from .functions import FUNCTIONS
 from .metafast import FAST_META
 
@@ -54,6 +54,7 @@ class Capture:
     in_shapes: dict[str, list[list[int]]] = field(default_factory=dict)
     out_shapes: dict[str, list[list[int]]] = field(default_factory=dict)
     bn_after: dict[str, str] = field(default_factory=dict)  # BatchNorm path -> producer path
+    attention: list[int] = field(default_factory=lambda: [0, 0])  # forward MACs, FLOPs of attention kernels
     output: Any = None
 
 
@@ -70,7 +71,10 @@ class _State:
         self.producers: dict[int, str] = {}
         self.kinds: dict[Any, tuple[str, Any]] = {}
 
-    def add(self, cost: Cost) -> None:
+    def add(self, cost: Cost, attention: Cost | None = None) -> None:
+        if attention is not None and not self.in_backward:
+            self.cap.attention[0] += attention.macs
+            self.cap.attention[1] += attention.flops
         if self.in_backward:
             node = torch._C._current_autograd_node()
             path = _metadata(node).get(_TAG, "") if node is not None else ""
@@ -130,7 +134,8 @@ class _Dispatch(TorchDispatchMode):
             count = b
             out = func(*args, **kwargs)
         if what in ("quick", "count"):
-            st.add(count(args, kwargs, out))
+            cost = count(args, kwargs, out)
+            st.add(cost, cost if func.overloadpacket in ATTENTION_OPS else None)
             if st.track_bn and func.overloadpacket in _PRODUCERS and isinstance(out, torch.Tensor):
                 st.producers[out._cdata] = st.current()
             return out
@@ -162,8 +167,8 @@ class _Functions(TorchFunctionMode):
         else:
             fast = st.fast and not (torch.is_grad_enabled() and any(
                 isinstance(t, torch.Tensor) and t.requires_grad for t in tree_leaves((args, kwargs))))
-            cost, quick = b(args, kwargs, fast)
-            st.add(cost)
+            cost, quick, attention = b(args, kwargs, fast)
+            st.add(cost, attention)
             if quick is not None:
                 out = quick
             else:

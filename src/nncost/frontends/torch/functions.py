@@ -7,7 +7,7 @@ Below these functions, what runs depends on the device and on grad mode: nn.LSTM
 at this level gives one model one count everywhere. The ops they run are not counted
 again (the capture suppresses them); their backward ops are counted at the aten level.
 
-Each binding is ``fn(args, kwargs) -> (Cost, outputs or None)``: on the meta device with
+Each binding is ``fn(args, kwargs, fast) -> (Cost, outputs or None, attention part)``: on the meta device with
 no gradient needed, the RNN and SDPA bindings also build their outputs directly, so a
 100-step LSTM costs one formula instead of 100 steps of meta kernels.
 """
@@ -21,12 +21,12 @@ import torch
 import torch.nn.functional as F
 
 from ... import formulas as fm
-from ...cost import Cost
+from ...cost import ZERO, Cost
 from ...formulas.rnn import GATES
 
 __all__ = ["FUNCTIONS", "FnResult"]
 
-FnResult = tuple[Cost, Any]
+FnResult = tuple[Cost, Any, Cost]  # (cost, outputs built on meta or None, attention share of cost)
 FnBinding = Callable[[Sequence[Any], dict[str, Any], bool], FnResult]
 FUNCTIONS: dict[Any, FnBinding] = {}
 _VF = torch._C._VariableFunctions
@@ -72,15 +72,15 @@ def _rnn_binding(mode: str) -> FnBinding:
             steps, batch = data.shape[0], data.shape[1]
         cost = fm.rnn(spec, steps, batch)
         if not fast:
-            return cost, None
+            return cost, None, ZERO
         out_size = spec.out_size * spec.directions
         h0 = hx[0] if isinstance(hx, (list, tuple)) else hx
         out = _meta(*data.shape[:-1], out_size, like=data)
         h_n = _meta(*h0.shape, like=h0)
         if mode == "lstm":
             c0 = hx[1]
-            return cost, (out, h_n, _meta(*c0.shape, like=c0))
-        return cost, (out, h_n)
+            return cost, (out, h_n, _meta(*c0.shape, like=c0)), ZERO
+        return cost, (out, h_n), ZERO
 
     return bind
 
@@ -100,8 +100,14 @@ def _sdpa(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     causal = bool(_get(args, kwargs, 5, "is_causal", False))
     cost = fm.sdpa(tuple(q.shape), tuple(k.shape), tuple(v.shape), mask is not None or causal)
     if not fast:
-        return cost, None
-    return cost, _meta(*q.shape[:-1], v.shape[-1], like=q)
+        return cost, None, cost
+    return cost, _meta(*q.shape[:-1], v.shape[-1], like=q), cost
+
+
+def _mha_core(batch: int, tgt: int, src: int, e: int, heads: int, masked: bool) -> Cost:
+    """The SDPA inside multi-head attention (its share reported as attention)."""
+    hd = e // heads
+    return fm.sdpa((batch, heads, tgt, hd), (batch, heads, src, hd), (batch, heads, src, hd), masked)
 
 
 @_register(F.multi_head_attention_forward)
@@ -120,7 +126,7 @@ def _mha(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     vdim = _get(args, kwargs, 2, "value").shape[-1] if separate else e
     cost = fm.multi_head_attention(batch, query.shape[0], key.shape[0], e, int(num_heads), kdim, vdim,
                                    in_proj_bias is not None, masked, need_weights)
-    return cost, None
+    return cost, None, _mha_core(batch, query.shape[0], key.shape[0], e, int(num_heads), masked)
 
 
 @_register(torch._native_multi_head_attention)
@@ -134,7 +140,7 @@ def _native_mha(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnRe
     batch = query.shape[0] if query.dim() == 3 else 1
     cost = fm.multi_head_attention(batch, query.shape[-2], key.shape[-2], e, heads, e, e, qkv_bias is not None,
                                    mask is not None, need_weights)
-    return cost, None
+    return cost, None, _mha_core(batch, query.shape[-2], key.shape[-2], e, heads, mask is not None)
 
 
 @_register(torch._transformer_encoder_layer_fwd)
@@ -152,14 +158,14 @@ def _encoder_layer(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> F
     cost += 2 * fm.layer_norm(tokens * e, e, args[10] is not None, args[11] is not None)
     cost += fm.linear(tokens, e, ff, ffn_b1 is not None) + fm.elementwise("gelu" if use_gelu else "relu", tokens * ff)
     cost += fm.linear(tokens, ff, e, ffn_b2 is not None)
-    return cost, None
+    return cost, None, _mha_core(n, L, L, e, heads, mask is not None)
 
 
 @_register(torch.rms_norm, F.rms_norm)
 def _rms_norm(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     x, shape = args[0], _get(args, kwargs, 1, "normalized_shape")
     weight = _get(args, kwargs, 2, "weight")
-    return fm.rms_norm(x.numel(), fm.prod(shape), weight is not None), None
+    return fm.rms_norm(x.numel(), fm.prod(shape), weight is not None), None, ZERO
 
 
 def _instance(x: torch.Tensor, weight: Any) -> Cost:
@@ -172,10 +178,10 @@ def _instance(x: torch.Tensor, weight: Any) -> Cost:
 @_register(torch.instance_norm)
 def _instance_norm(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     # (input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled)
-    return _instance(args[0], _get(args, kwargs, 1, "weight")), None
+    return _instance(args[0], _get(args, kwargs, 1, "weight")), None, ZERO
 
 
 @_register(F.instance_norm)
 def _f_instance_norm(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     # (input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, ...)
-    return _instance(args[0], _get(args, kwargs, 3, "weight")), None
+    return _instance(args[0], _get(args, kwargs, 3, "weight")), None, ZERO

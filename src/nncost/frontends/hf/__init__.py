@@ -1,0 +1,155 @@
+"""The Hugging Face frontend: transformer models built from their configs, on the meta device.
+
+``analyze_hf("gpt2")`` (a bundled config), ``analyze_hf("path/to/config.json")`` or a
+model directory. Nothing is downloaded: configs are facts shipped with nncost (or given by
+the user), the model is built with ``from_config`` under ``torch.device("meta")``. For a
+causal LM the report carries an ``llm`` section (see :mod:`.llm`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ...errors import ModelSpecError, require
+from ...report import Report
+
+__all__ = ["analyze_hf", "bundled", "build", "load_config"]
+
+
+def bundled() -> list[str]:
+    """Names of the configs shipped with nncost."""
+    folder = resources.files(__package__).joinpath("configs")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelSpecError(f"cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ModelSpecError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or "model_type" not in data:
+        raise ModelSpecError(f"{path} is not a Hugging Face config (no 'model_type')")
+    return data
+
+
+def load_config(spec: str | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """(config dict, display name) for a bundled name, a config.json, a model folder or a dict."""
+    if isinstance(spec, Mapping):
+        return dict(spec), str(spec.get("_name_or_path") or spec.get("model_type", "config"))
+    if spec in bundled():
+        path = Path(str(resources.files(__package__).joinpath("configs").joinpath(f"{spec}.json")))
+        return _read(path), spec
+    p = Path(spec)
+    if p.is_dir():
+        p = p / "config.json"
+    if p.is_file():
+        return _read(p), spec
+    import difflib
+
+    close = difflib.get_close_matches(spec, bundled(), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; bundled: {', '.join(bundled())}"
+    raise ModelSpecError(f"no bundled config or file {spec!r}{hint}")
+
+
+def _task(cfg: Any) -> str:
+    arch = (getattr(cfg, "architectures", None) or [""])[0]
+    if getattr(cfg, "is_encoder_decoder", False):
+        return "seq2seq"
+    if arch.endswith(("ForCausalLM", "LMHeadModel")):
+        return "causal"
+    if arch.endswith("ForImageClassification"):
+        return "image"
+    return "base"
+
+
+def build(config: Mapping[str, Any]) -> tuple[Any, Any, str]:
+    """(model on meta, transformers config, task) for a config dict.
+
+    Decoder-only models get their causal-LM head (published counts include it), encoders
+    are the bare ``AutoModel``, encoder-decoders get their generation head, image
+    classifiers their classifier.
+    """
+    tf: Any = require("transformers", "hf", "Hugging Face models")
+    torch: Any = require("torch", "hf", "Hugging Face models")
+    data = {k: v for k, v in config.items() if not k.startswith("_")}
+    model_type = data.pop("model_type")
+    try:
+        cfg = tf.AutoConfig.for_model(model_type, **data)
+    except (ValueError, KeyError) as exc:
+        raise ModelSpecError(f"transformers does not know model_type {model_type!r}: {exc}") from None
+    task = _task(cfg)
+    auto = {"causal": tf.AutoModelForCausalLM, "seq2seq": tf.AutoModelForSeq2SeqLM, "image": tf.AutoModelForImageClassification,
+            "base": tf.AutoModel}[task]
+    if model_type == "whisper":
+        auto = tf.AutoModelForSpeechSeq2Seq
+    kwargs: dict[str, Any] = {}
+    try:
+        with torch.device("meta"):
+            model = auto.from_config(cfg, attn_implementation="sdpa", **kwargs)
+    except (ValueError, ImportError):  # a model without an SDPA implementation
+        with torch.device("meta"):
+            model = auto.from_config(cfg, **kwargs)
+    return model.eval(), cfg, task
+
+
+def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int) -> dict[str, Any]:
+    """Input shapes for one forward pass of the model."""
+    model_type = cfg.model_type
+    if model_type == "whisper":
+        return {"input_features": (batch, cfg.num_mel_bins, 2 * cfg.max_source_positions),
+                "decoder_input_ids": (batch, max(gen, 1))}
+    if task == "image" or model_type == "vit":
+        size = cfg.image_size
+        return {"pixel_values": (batch, cfg.num_channels, size, size)}
+    if task == "seq2seq":
+        return {"input_ids": (batch, seq), "decoder_input_ids": (batch, max(gen, 1))}
+    return {"input_ids": (batch, seq)}
+
+
+def analyze_hf(
+    config: str | Mapping[str, Any],
+    *,
+    batch: int = 1,
+    seq: int = 128,
+    gen: int = 0,
+    dtype: str | None = None,
+    llm: bool = True,
+    **options: Any,
+) -> Report:
+    """Analyse a Hugging Face model from its config (no weights, no network).
+
+    ``seq`` is the prompt length (encoder length for encoder-decoders), ``gen`` the number
+    of generated tokens (decoder length for encoder-decoders). For causal LMs the report's
+    ``llm`` section has prefill, decode, KV cache, weight bytes and training per token.
+    """
+    from ...errors import InputError
+    from ..torch import analyze
+
+    for name, value, low in (("batch", batch, 1), ("seq", seq, 1), ("gen", gen, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+    data, name = load_config(config)
+    model, cfg, task = build(data)
+    inputs = default_inputs(cfg, task, batch, seq, gen)
+    report = analyze(model, inputs=inputs, dtype=_torch_dtype(dtype), name=f"hf:{name}", **options)
+    report.frontend = "hf"
+    report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
+    if task == "causal" and llm and not options.get("backward"):
+        from .llm import llm_view
+
+        report.extra["llm"] = llm_view(model, cfg, report, batch=batch, seq=seq, gen=gen, dtype=dtype or "fp32",
+                                       flops=options.get("flops", "seed"))
+    return report
+
+
+def _torch_dtype(dtype: str | None) -> str | None:
+    if dtype is None:
+        return None
+    return {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(dtype.lower(), None if dtype.lower() in (
+        "fp8", "int8", "int4") else dtype)

@@ -1,0 +1,120 @@
+"""The LLM view of a causal LM: prefill, decode, KV cache, weights, training, and the rules.
+
+Everything is measured on the real model (on meta), never estimated from a rule:
+
+- prefill: the report's forward over B × S tokens, split into attention (scores,
+  softmax, values), the LM head, and the rest (Q/K/V/O projections, MLP, norms);
+- decode at context c: one token through the model with a real KV cache of c − 1 tokens;
+  cost is linear in c (attention grows, the rest does not), so the sum over T generated
+  tokens (contexts S + 1 ... S + T) is T·(d(S + 1) + d(S + T))/2, exactly;
+- training: a measured backward pass (forward + backward per token);
+- KV cache and weight bytes from the config, grouped-query aware.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+
+from ... import formulas as fm
+from ...report import Report
+
+__all__ = ["llm_view"]
+
+DTYPES = ("fp32", "bf16", "fp8", "int8", "int4")
+
+
+def _decode(model: Any, batch: int, context: int, dtype: str | None, flops: str) -> tuple[int, int]:
+    """(MACs, FLOPs) of one decode step for ``batch`` sequences at context ``context``."""
+    from ..torch import analyze
+
+    params = inspect.signature(model.forward).parameters
+    cache_arg = "cache" if "cache" in params else "past_key_values"
+    inputs: dict[str, Any] = {"input_ids": (batch, 1), "use_cache": True}
+    if context > 1:
+        with torch.no_grad():
+            out = model(input_ids=torch.zeros(batch, context - 1, dtype=torch.long, device="meta"), use_cache=True)
+        inputs[cache_arg] = out["cache"] if "cache" in out else out["past_key_values"]
+    r = analyze(model, inputs=inputs, dtype=dtype, flops=flops)
+    return r.total.macs, r.total.flops
+
+
+def _embedding_params(model: Any) -> int:
+    """Input and position embeddings, plus an untied output embedding (the rules' "embedding")."""
+    seen: set[int] = set()
+    total = 0
+    for m in model.modules():
+        if isinstance(m, torch.nn.Embedding) and id(m.weight) not in seen:
+            seen.add(id(m.weight))
+            total += m.weight.numel()
+    out = model.get_output_embeddings()
+    if out is not None and id(out.weight) not in seen:
+        total += out.weight.numel()
+    return total
+
+
+def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen: int, dtype: str, flops: str = "seed") -> dict[str, Any]:
+    from ..torch import analyze
+
+    tdtype = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(dtype.lower())
+    layers = cfg.num_hidden_layers
+    heads = cfg.num_attention_heads
+    kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+    tokens = batch * seq
+    t = prefill.total
+
+    att = prefill.extra["breakdown"]["attention"]
+    head_module = model.get_output_embeddings()
+    head_path = next((p for p, m in model.named_modules() if m is head_module), None)
+    head = prefill.layer(head_path) if head_path is not None else None
+    head_macs, head_flops = (head.macs, head.flops) if head else (0, 0)
+    useful = att["macs"] * (seq + 1) // (2 * seq)  # query i sees i + 1 of S keys: Σ(i + 1)/S² = (S + 1)/2S
+
+    d_now = _decode(model, batch, seq, tdtype, flops)
+    decode_total = (0, 0)
+    if gen:
+        first, last = _decode(model, batch, seq + 1, tdtype, flops), _decode(model, batch, seq + gen, tdtype, flops)
+        decode_total = (gen * (first[0] + last[0]) // 2, gen * (first[1] + last[1]) // 2)
+
+    train = analyze(model, input_ids=(batch, seq), dtype=tdtype, backward=True, flops=flops).total
+    n_nonemb = t.params - _embedding_params(model)
+    d_attn = heads * head_dim
+    fwd_2mac = 2 * t.macs // tokens
+    train_2mac = 2 * train.train_macs // tokens
+    rules = {
+        "non_embedding_params": n_nonemb,
+        "exact_forward_2mac_per_token": fwd_2mac,
+        "exact_train_2mac_per_token": train_2mac,
+        "2N": fm.rule_2n(n_nonemb),
+        "kaplan_forward": fm.rule_kaplan(n_nonemb, layers, seq, d_attn),
+        "6N": fm.rule_6n(n_nonemb),
+        "palm_train": fm.rule_palm(n_nonemb, layers, heads, head_dim, seq),
+        # what 2N leaves out, per token in its convention: the LM head (an embedding matrix, so
+        # not in N) and attention's scores and values; the rest of the gap is biases/norms
+        "lm_head_2mac_per_token": 2 * head_macs // tokens,
+        "attention_2mac_per_token": 2 * att["macs"] // tokens,
+    }
+    return {
+        "batch": batch, "seq": seq, "gen": gen, "dtype": dtype,
+        "layers": layers, "heads": heads, "kv_heads": kv_heads, "head_dim": head_dim,
+        "prefill_macs": t.macs, "prefill_flops": t.flops,
+        "prefill_split": {
+            "projections_mlp": {"macs": t.macs - att["macs"] - head_macs, "flops": t.flops - att["flops"] - head_flops},
+            "attention": {"macs": att["macs"], "flops": att["flops"], "causal_useful_macs": useful},
+            "lm_head": {"macs": head_macs, "flops": head_flops},
+        },
+        "decode_context": seq,
+        "decode_macs_per_token": d_now[0] // batch,
+        "decode_flops_per_token": d_now[1] // batch,
+        "decode_total_macs": decode_total[0], "decode_total_flops": decode_total[1],
+        "kv_cache_context": seq + gen,
+        "kv_cache_bytes": fm.kv_cache_bytes(layers, batch, seq + gen, kv_heads, head_dim, dtype),
+        "weight_bytes": fm.weight_bytes(t.params, dtype),
+        "weight_bytes_by_dtype": {d: fm.weight_bytes(t.params, d) for d in DTYPES},
+        "train_flops_per_token": train.train_flops // tokens,
+        "train_macs_per_token": train.train_macs // tokens,
+        "rules": rules,
+    }

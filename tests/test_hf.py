@@ -1,0 +1,238 @@
+"""The Hugging Face frontend and the LLM view, checked against closed forms of each config."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("transformers")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from nncost.errors import InputError, ModelSpecError  # noqa: E402
+from nncost.frontends.hf import analyze_hf, bundled, load_config  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Every test here runs with the network cut: nothing may be fetched."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access attempted during an nncost test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def cfg(name):
+    return load_config(name)[0]
+
+
+# -- parameter counts from the config's numbers alone ------------------------------------
+def bert_params(c):
+    h, i, L = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"]
+    emb = (c["vocab_size"] + c["max_position_embeddings"] + c["type_vocab_size"]) * h + 2 * h  # + LayerNorm
+    layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h  # Q, K, V, O; LN; MLP; LN
+    return emb + L * layer + (h * h + h)  # + pooler
+
+
+def gpt2_params(c):
+    h, L, V, P = c["n_embd"], c["n_layer"], c["vocab_size"], c["n_positions"]
+    layer = 2 * h + (h * 3 * h + 3 * h) + (h * h + h) + 2 * h + (h * 4 * h + 4 * h) + (4 * h * h + h)
+    return V * h + P * h + L * layer + 2 * h  # the LM head is tied to the token embedding
+
+
+def llama_params(c, qkv_bias=False):
+    h, i, L, V = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"], c["vocab_size"]
+    kv = c["num_key_value_heads"] * (h // c["num_attention_heads"])
+    attn = h * h + 2 * h * kv + h * h + ((h + 2 * kv) if qkv_bias else 0)  # Q, K, V (grouped), O
+    layer = attn + 3 * h * i + 2 * h  # gate, up, down; two RMSNorms
+    return 2 * V * h + L * layer + h  # embedding, untied LM head, final norm
+
+
+def t5_params(c):
+    d, f, L, V, heads, buckets = c["d_model"], c["d_ff"], c["num_layers"], c["vocab_size"], c["num_heads"], 32
+    inner = heads * c["d_kv"]
+    attn = 4 * d * inner
+    enc = L * (attn + d + 2 * d * f + d) + heads * buckets + d
+    dec = L * (2 * attn + 2 * d + 2 * d * f + d) + heads * buckets + d
+    return V * d + enc + dec  # tied LM head
+
+
+def vit_params(c):
+    h, i, L, p, C = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"], c["patch_size"], c["num_channels"]
+    n = (c["image_size"] // p) ** 2 + 1
+    layer = 2 * h + 3 * (h * h + h) + (h * h + h) + 2 * h + (h * i + i) + (i * h + h)
+    return C * p * p * h + h + h + n * h + L * layer + 2 * h + (h * 1000 + 1000)  # patches, cls, positions, head
+
+
+def whisper_params(c):
+    d, f, mel, V = c["d_model"], c["encoder_ffn_dim"], c["num_mel_bins"], c["vocab_size"]
+    attn = 4 * d * d + 3 * d  # K has no bias
+    enc_layer = attn + 2 * d + (d * f + f) + (f * d + d) + 2 * d
+    dec_layer = 2 * attn + 4 * d + (d * f + f) + (f * d + d) + 2 * d
+    enc = (mel * d * 3 + d) + (d * d * 3 + d) + c["max_source_positions"] * d + c["encoder_layers"] * enc_layer + 2 * d
+    dec = V * d + c["max_target_positions"] * d + c["decoder_layers"] * dec_layer + 2 * d
+    return enc + dec  # proj_out tied to the token embedding
+
+
+CLOSED = {
+    "bert-base-uncased": bert_params, "bert-large-uncased": bert_params,
+    "gpt2": gpt2_params, "gpt2-medium": gpt2_params, "gpt2-large": gpt2_params, "gpt2-xl": gpt2_params,
+    "Llama-2-7b": llama_params, "Llama-3-8B": llama_params, "Llama-3-70B": llama_params, "Mistral-7B-v0.1": llama_params,
+    "Qwen2.5-7B": lambda c: llama_params(c, qkv_bias=True), "t5-small": t5_params,
+    "vit-base-patch16-224": vit_params, "whisper-small": whisper_params,
+}
+
+
+def test_every_bundled_config_has_a_closed_form():
+    assert set(bundled()) == set(CLOSED)
+    assert len(bundled()) >= 14
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED))
+def test_params_equal_the_closed_form(name):
+    r = analyze_hf(name, seq=8, gen=2, llm=False)
+    assert r.total.params == CLOSED[name](cfg(name))
+    assert r.unsupported == {}
+
+
+def test_published_counts():
+    assert analyze_hf("bert-base-uncased", seq=8).total.params == 109_482_240
+    assert analyze_hf("gpt2", seq=8, llm=False).total.params == 124_439_808
+    assert analyze_hf("Llama-2-7b", seq=8, llm=False).total.params == 6_738_415_616
+
+
+def test_model_classes_follow_the_task():
+    assert analyze_hf("bert-base-uncased", seq=8).extra["hf"]["class"] == "BertModel"
+    assert analyze_hf("gpt2", seq=8, llm=False).extra["hf"]["class"] == "GPT2LMHeadModel"
+    assert analyze_hf("t5-small", seq=8, gen=4).extra["hf"]["class"] == "T5ForConditionalGeneration"
+    assert analyze_hf("whisper-small", gen=4).extra["hf"]["class"] == "WhisperForConditionalGeneration"
+
+
+# -- the LLM view ----------------------------------------------------------------------------------
+def test_kv_cache_llama3_8b_is_one_gib():
+    llm = analyze_hf("Llama-3-8B", seq=8192, gen=0, dtype="bf16").extra["llm"]
+    assert llm["kv_cache_bytes"] == 2 * 32 * 8192 * 8 * 128 * 2 == 2**30  # K and V · layers · ctx · kv heads · dim · bf16
+    assert llm["weight_bytes"] == 8_030_261_248 * 2
+    assert llm["weight_bytes_by_dtype"]["int4"] == 8_030_261_248 // 2
+
+
+def decode_closed_form_macs(c, context):
+    """Per token: every non-embedding weight matrix once, the LM head, and attention over `context`."""
+    h, L, V = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"]
+    heads, kvh, i = c["num_attention_heads"], c["num_key_value_heads"], c["intermediate_size"]
+    hd = h // heads
+    weights = L * (2 * h * h + 2 * h * kvh * hd + 3 * h * i) + h * V
+    return weights + L * heads * context * hd * 2  # scores + values
+
+
+@pytest.mark.parametrize(("name", "seq"), [("Llama-2-7b", 128), ("Llama-3-8B", 1000)])
+def test_decode_per_token_matches_closed_form(name, seq):
+    llm = analyze_hf(name, seq=seq, gen=0).extra["llm"]
+    macs = decode_closed_form_macs(cfg(name), seq)
+    assert llm["decode_macs_per_token"] == macs
+    assert abs(llm["decode_flops_per_token"] - 2 * macs) / (2 * macs) < 0.01  # norms, SiLU, rotary: < 1 %
+
+
+def test_decode_sum_over_generated_tokens_is_exact():
+    c = cfg("gpt2")
+    llm = analyze_hf("gpt2", seq=16, gen=4).extra["llm"]
+    h, L, V = c["n_embd"], c["n_layer"], c["vocab_size"]
+    per = [L * (3 * h * h + h * h + 8 * h * h) + h * V + L * 12 * ctx * (h // 12) * 2 for ctx in (17, 18, 19, 20)]
+    assert llm["decode_total_macs"] == sum(per)
+
+
+def test_prefill_split_adds_up_and_causal_half():
+    llm = analyze_hf("gpt2", seq=64).extra["llm"]
+    sp = llm["prefill_split"]
+    assert sp["projections_mlp"]["macs"] + sp["attention"]["macs"] + sp["lm_head"]["macs"] == llm["prefill_macs"]
+    assert sp["attention"]["macs"] == 12 * 12 * 64 * 64 * 64 * 2  # layers · heads · S · S · head_dim · (QK + PV)
+    assert sp["attention"]["causal_useful_macs"] == 12 * 12 * (64 * 65 // 2) * 64 * 2
+    assert sp["lm_head"]["macs"] == 64 * 768 * 50257
+
+
+def test_training_per_token_is_measured_and_rules_are_shown():
+    llm = analyze_hf("gpt2", seq=32).extra["llm"]
+    r = llm["rules"]
+    assert r["non_embedding_params"] == 124_439_808 - 50257 * 768 - 1024 * 768
+    assert r["2N"] == 2 * r["non_embedding_params"] and r["6N"] == 6 * r["non_embedding_params"]
+    assert r["kaplan_forward"] == r["2N"] + 2 * 12 * 32 * 768
+    assert r["palm_train"] == r["6N"] + 12 * 12 * 12 * 64 * 32
+    # the backward is measured: after the embedding every matmul input needs a gradient, so backward
+    # MACs are exactly 2 × forward (grad input + grad weight; dQ, dK, dV, dP for attention)
+    assert llm["train_macs_per_token"] * 32 == 3 * llm["prefill_macs"]
+
+
+@settings(max_examples=6, deadline=None)
+@given(s=st.integers(2, 40))
+def test_prefill_attention_grows_as_s_squared(s):
+    def att(n):
+        return analyze_hf("gpt2", seq=n).extra["llm"]["prefill_split"]["attention"]["flops"]
+
+    f1, f2, f3 = att(s), att(2 * s), att(3 * s)
+    # f(S) = a·S² + b·S exactly: the second difference is 2·a·S², and the S² term dominates
+    a = (f3 - 2 * f2 + f1) / (2 * s * s)
+    b = (f1 - a * s * s) / s
+    assert a > 0 and abs(f2 - (a * 4 * s * s + b * 2 * s)) < 1e-6 * f2
+
+
+# -- inputs, errors, CLI ---------------------------------------------------------------------
+def test_config_file_and_folder(tmp_path):
+    c = cfg("Llama-2-7b") | {"num_hidden_layers": 2, "hidden_size": 256, "intermediate_size": 512, "num_attention_heads": 4,
+                             "num_key_value_heads": 2, "vocab_size": 1000}
+    (tmp_path / "config.json").write_text(json.dumps(c))
+    by_file = analyze_hf(str(tmp_path / "config.json"), seq=8, llm=False).total.params
+    by_dir = analyze_hf(str(tmp_path), seq=8, llm=False).total.params
+    assert by_file == by_dir == llama_params(c)
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [("gpt3", "no bundled config or file 'gpt3'"), ("Lama-3-8B", "did you mean Llama-3-8B")],
+)
+def test_unknown_config(spec, match):
+    with pytest.raises(ModelSpecError, match=match):
+        analyze_hf(spec)
+
+
+def test_bad_config_file(tmp_path):
+    p = tmp_path / "config.json"
+    p.write_text("{not json")
+    with pytest.raises(ModelSpecError, match="is not valid JSON"):
+        analyze_hf(str(p))
+    p.write_text('{"hidden_size": 4}')
+    with pytest.raises(ModelSpecError, match="no 'model_type'"):
+        analyze_hf(str(p))
+    with pytest.raises(InputError, match="seq must be an int >= 1"):
+        analyze_hf("gpt2", seq=0)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "nncost", *args], capture_output=True, text=True,
+                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+
+
+def test_cli_hf_json_and_list():
+    r = _cli("hf:gpt2", "--seq", "32", "--gen", "4", "--dtype", "bf16", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    llm = d["llm"]
+    for key in ("prefill_macs", "prefill_flops", "decode_flops_per_token", "kv_cache_bytes", "weight_bytes",
+                "train_flops_per_token"):
+        assert isinstance(llm[key], int)
+    assert d["frontend"] == "hf" and llm["kv_cache_bytes"] == 2 * 12 * 36 * 12 * 64 * 2
+    r = _cli("hf", "--list")
+    assert r.returncode == 0 and "hf:Llama-3-70B" in r.stdout.split()
+    r = _cli("hf:nope")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "no bundled config" in r.stderr
+
+
+def test_cli_hf_table_shows_llm_view():
+    r = _cli("hf:gpt2", "--seq", "16", "--depth", "0")
+    assert r.returncode == 0
+    assert "LLM view" in r.stdout and "KV cache at context 16" in r.stdout and "PaLM" in r.stdout
