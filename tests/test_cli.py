@@ -135,3 +135,21 @@ def test_torchvision_spec_default_input(capsys):
     assert main(["torchvision:resnet18", "-f", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["inputs"][0]["shape"] == [1, 3, 224, 224] and d["total"]["params"] == 11_689_512
+
+
+def test_package_module_factory_and_device_cpu(capsys):
+    pytest.importorskip("torch")
+    assert main(["nncost.frontends.torch.zoo:SeedNet", "-i", "1,3,224,224", "-f", "json", "--device", "cpu"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["conventions"]["device"] == "cpu"
+    assert d["layers"][0]["type"] == "SeedNet" and d["total"]["params"] == 251_826
+    assert main(["nncost:seednet", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == d["total"]  # meta and CPU agree
+
+
+def test_timm_spec(capsys):
+    pytest.importorskip("timm")
+    assert main(["timm:resnet18", "-f", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["inputs"][0]["shape"] == [1, 3, 224, 224]
+    assert d["total"]["params"] == 11_689_512 and round(d["total"]["macs"] / 1e9, 3) == 1.814  # as torchvision's resnet18

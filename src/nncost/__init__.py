@@ -42,6 +42,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "analyze",
+    "analyze_hf",
     "analyze_layer",
     "op_costs",
 ]
@@ -52,3 +53,10 @@ def analyze(model: Any, *example_inputs: Any, **kwargs: Any) -> Report:
     from .frontends.torch import analyze as _analyze
 
     return _analyze(model, *example_inputs, **kwargs)
+
+
+def analyze_hf(config: Any, **kwargs: Any) -> Report:
+    """Cost of a Hugging Face model from its config (see :func:`nncost.frontends.hf.analyze_hf`)."""
+    from .frontends.hf import analyze_hf as _analyze_hf
+
+    return _analyze_hf(config, **kwargs)
