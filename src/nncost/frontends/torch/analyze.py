@@ -222,10 +222,14 @@ def analyze(
     def attempt(d: torch.device) -> tuple[Capture, list[Any], dict[str, Any]]:
         a = [_materialise(x, f"input{i}", d, dt) for i, x in enumerate(args)]
         k = {n: _materialise(v, n, d, dt) for n, v in kw.items()}
-        stand = _stand_ins(model, d, dt)
+        direct = d.type == "meta" and dt is None and not backward and all(
+            t.device.type == "meta" for t in [*model.parameters(), *model.buffers()])
+        stand = {} if direct else _stand_ins(model, d, dt)
 
         def call() -> Any:
             with torch.set_grad_enabled(backward):
+                if direct:  # already shape-only, and nothing will be written to it
+                    return model(*a, **k)
                 return torch.func.functional_call(model, stand, tuple(a), k, strict=False)
 
         cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
