@@ -75,7 +75,7 @@ def test_layer_output_file(tmp_path):
         (["nosuch:thing"], "cannot import module 'nosuch'"),
         (["torchvision:resnet5"], "torchvision has no model 'resnet5'"),
         (["weights.pt"], "no such file"),
-        (["model.onnx"], "ONNX files are not supported"),
+        (["model.onnx"], "model.onnx: no such file"),
         (["nncost:seednet", "-i", "1,4,224,224"], "SeedNet failed to run on meta in module 'stem.0'"),
     ],
 )

@@ -44,6 +44,7 @@ __all__ = [
     "analyze",
     "analyze_hf",
     "analyze_layer",
+    "analyze_onnx",
     "op_costs",
 ]
 
@@ -60,3 +61,10 @@ def analyze_hf(config: Any, **kwargs: Any) -> Report:
     from .frontends.hf import analyze_hf as _analyze_hf
 
     return _analyze_hf(config, **kwargs)
+
+
+def analyze_onnx(model: Any, input_shapes: Any = None, **kwargs: Any) -> Report:
+    """Cost of an ONNX model, a path or ``onnx.ModelProto`` (see :func:`nncost.frontends.onnx.analyze_onnx`)."""
+    from .frontends.onnx import analyze_onnx as _analyze_onnx
+
+    return _analyze_onnx(model, input_shapes, **kwargs)

@@ -49,8 +49,8 @@ class Node:
     params: ParamCount = field(default_factory=ParamCount)
     macs: int = 0  # multiply-accumulates
     flops: int = 0  # floating-point operations (convention in Report.conventions)
-    input_shapes: list[list[int]] = field(default_factory=list)
-    output_shapes: list[list[int]] = field(default_factory=list)
+    input_shapes: list[list[Any]] = field(default_factory=list)  # ints; ONNX may leave a symbol (str) or None
+    output_shapes: list[list[Any]] = field(default_factory=list)
     calls: int = 0  # times the module ran in the pass
     unsupported: dict[str, int] = field(default_factory=dict)  # op -> count, in this subtree
     backward_macs: int = 0  # when a backward pass was counted

@@ -8,6 +8,7 @@
 - ``timm:NAME`` — ``timm.create_model(NAME, pretrained=False)``, input from its config;
 - ``package.module:factory`` or ``path/to/file.py:factory`` — imports (runs) that code
   and calls ``factory()``; give ``--input-shape``;
+- ``model.onnx`` — the ONNX frontend (no torch needed);
 - ``model.pt``/``.pth`` — a pickled full model, only with ``trust_pickle=True``
   (unpickling runs arbitrary code).
 """
@@ -124,8 +125,6 @@ def resolve_torch_model(spec: str, trust_pickle: bool = False) -> tuple[Any, tup
         if not isinstance(model, torch.nn.Module):
             raise ModelSpecError(f"{spec} holds a {type(model).__name__}, not a full nn.Module (a state_dict needs its model code)")
         return model, None, spec
-    if spec.endswith(".onnx"):
-        raise ModelSpecError(f"{spec}: ONNX files are not supported by this version of nncost")
     if sep and rest:
         model = _factory(spec)
         if not isinstance(model, torch.nn.Module):
@@ -152,6 +151,15 @@ def analyze_spec(
     Hugging Face frontend with ``batch``, ``seq`` and ``gen``.
     """
     trust = bool(options.pop("trust_pickle", False))
+    if spec.lower().endswith(".onnx"):  # never imports torch
+        from .onnx import analyze_onnx
+
+        for opt in ("backward", "fold_bn", "train"):
+            if options.get(opt):
+                raise ModelSpecError(f"--{opt.replace('_', '-')} is not available for ONNX models")
+        return analyze_onnx(spec, {n: s for n, s in input_shapes if n is not None},
+                            positional=[s for n, s in input_shapes if n is None],
+                            flops=options.get("flops", "seed"), strict=bool(options.get("strict", False)))
     if spec.startswith("hf:"):
         from .hf import analyze_hf
 

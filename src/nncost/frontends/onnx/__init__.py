@@ -1,0 +1,261 @@
+"""The ONNX frontend: any .onnx file, without PyTorch, counted with the same formulas.
+
+``analyze_onnx("model.onnx", {"input": (1, 3, 224, 224)})``. The file is only read;
+external weight files need not be present (parameters come from initializer shapes).
+Nodes are grouped into a module tree by the scope names exporters write
+(``/layer1/layer1.0/conv1/Conv`` -> ``layer1.0.conv1``); a graph without scopes is a flat
+list. Every node is counted, ignored with a reason, or reported (unsupported op, or a
+shape left unknown) — the report says what share was counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from ...conventions import conventions
+from ...cost import Cost, FlopsConvention
+from ...errors import UnsupportedError
+from ...report import Node, ParamCount, Report
+from .bindings import ONNX, NodeView, UnknownShape
+from .load import load_model
+from .shapes import Shape, bind_inputs, graph_inputs, infer, light_copy
+
+__all__ = ["analyze_onnx"]
+
+_FLOAT_TYPES = frozenset({1, 10, 11, 14, 15, 16, 17, 18, 19, 20, 23, 24, 25})
+
+
+def scope_of(name: str) -> str | None:
+    """'/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'; None for names without scopes."""
+    if not name.startswith("/") or name.count("/") < 2:
+        return None if not name.startswith("/") else ""
+    parts: list[str] = []
+    prev = ""
+    for seg in name.strip("/").split("/")[:-1]:
+        parts.append(seg[len(prev) + 1:] if prev and seg.startswith(prev + ".") else seg)
+        prev = seg
+    return ".".join(p for p in parts if p)
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute if a.type not in (5, 10)}  # skip GRAPH(S)
+
+
+class _Walk:
+    def __init__(self, shapes: dict[str, Shape], types: dict[str, int]) -> None:
+        self.shapes = shapes
+        self.types = types
+        self.cost: dict[str, Cost] = defaultdict(Cost)
+        self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
+        self.ignored: Counter[str] = Counter()
+        self.counted = 0
+        self.ops: dict[str, list[Any]] = defaultdict(list)  # scope -> nodes
+        self.constants: dict[str, Any] = {}
+
+    def view(self, node: Any) -> NodeView:
+        ins = [self.shapes.get(i) if i else None for i in node.input]
+        outs = [self.shapes.get(o) if o else None for o in node.output]
+        return NodeView(node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}:{node.op_type}", ins, outs,
+                        _attrs(node), [bool(i) for i in node.input], [self.types.get(i) for i in node.input],
+                        [self.types.get(o) for o in node.output])
+
+    def graph(self, g: Any, scope_default: str, times: int) -> Cost:
+        total = Cost()
+        for i, node in enumerate(g.node):
+            sc = scope_of(node.name)
+            scope = sc if sc is not None else (scope_default if times != 1 or scope_default else
+                                               (node.name or f"{node.op_type}_{i}"))
+            flat = sc is None and not scope_default and times == 1
+            cost = self.node(node, scope if not flat else scope, times)
+            if times == 1:
+                self.ops[scope].append(node)
+            total += cost
+        return total
+
+    def node(self, node: Any, scope: str, times: int) -> Cost:
+        key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}:{node.op_type}"
+        if node.op_type == "Constant":
+            for a in node.attribute:
+                if a.name == "value":
+                    self.constants[node.output[0]] = a.t
+        b = ONNX.binding(key)
+        if b is not None:
+            try:
+                cost = cast(Cost, b(self.view(node))) * times
+            except UnknownShape:
+                self.unsupported[scope][f"{key} (shape unknown)"] += 1
+                return Cost()
+            self.cost[scope] += cost
+            self.counted += 1
+            return cost
+        if ONNX.ignore_reason(key) is not None:
+            self.ignored[key] += 1
+            return Cost()
+        if key in ("If", "Loop", "Scan"):
+            return self.control(node, key, scope, times)
+        self.unsupported[scope][key] += 1
+        return Cost()
+
+    def control(self, node: Any, key: str, scope: str, times: int) -> Cost:
+        graphs = {a.name: a.g for a in node.attribute if a.type == 5}
+        if key == "If":
+            # which branch runs is data-dependent: count the costlier one (an upper bound, noted)
+            best = Cost()
+            for g in graphs.values():
+                probe = _Walk(self.shapes, self.types)
+                c = probe.graph(g, scope, 1)
+                if c.flops >= best.flops:
+                    best = c
+            self.cost[scope] += best * times
+            self.counted += 1
+            return best * times
+        trips = self.trip_count(node, key)
+        if trips is None:
+            self.unsupported[scope][f"{key} (trip count unknown)"] += 1
+            return Cost()
+        body = graphs["body"]
+        probe = _Walk(self.shapes, self.types)
+        c = probe.graph(body, scope, 1) * (trips * times)
+        for sc, ops in probe.unsupported.items():
+            self.unsupported[sc].update(ops)
+        self.cost[scope] += c
+        self.counted += 1
+        return c
+
+    def trip_count(self, node: Any, key: str) -> int | None:
+        from onnx import numpy_helper
+
+        if key == "Scan":
+            first = node.input[len(node.input) - int(_attrs(node).get("num_scan_inputs", 1))]
+            s = self.shapes.get(first)
+            return s[0] if s and isinstance(s[0], int) else None
+        name = node.input[0] if node.input else ""
+        t = self.constants.get(name) or self.initializers.get(name)
+        if t is None:
+            return None
+        return int(numpy_helper.to_array(t).reshape(-1)[0])
+
+    initializers: dict[str, Any] = {}
+
+
+def _params(g: Any, consumers: dict[str, str]) -> dict[str, int]:
+    """Float initializers of rank >= 1 (weights; rank-0 floats are constants such as eps),
+    each counted once, owned by the scope of its first consumer; an Identity copy of an
+    initializer (exporters deduplicate equal weights this way) counts as the weight it is."""
+    out: dict[str, int] = defaultdict(int)
+    sizes = {}
+    for t in g.initializer:
+        if t.data_type in _FLOAT_TYPES and len(t.dims) >= 1:
+            n = 1
+            for d in t.dims:
+                n *= int(d)
+            sizes[t.name] = n
+            out[consumers.get(t.name, "")] += n
+    for node in g.node:
+        if node.op_type == "Identity" and node.input and node.input[0] in sizes:
+            out[consumers.get(node.output[0], "")] += sizes[node.input[0]]
+    return out
+
+
+def analyze_onnx(
+    source: Any,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    *,
+    positional: Sequence[Sequence[int]] = (),
+    flops: str | FlopsConvention = FlopsConvention.SEED,
+    strict: bool = False,
+    name: str | None = None,
+) -> Report:
+    """Cost of an ONNX model (a path or an ``onnx.ModelProto``; the user's object is not changed)."""
+    import onnx
+
+    flops_conv = FlopsConvention(flops)
+    model, display = load_model(source)
+    if isinstance(source, onnx.ModelProto):
+        model = light_copy(model)  # binding writes input dims: never into the user's proto
+    bind_inputs(model, input_shapes or {}, positional)
+    shapes, types = infer(model)
+    g = model.graph
+    walk = _Walk(shapes, types)
+    _Walk.initializers = {t.name: t for t in g.initializer}
+    walk.graph(g, "", 1)
+
+    consumers: dict[str, str] = {}
+    for scope, nodes in walk.ops.items():
+        for node in nodes:
+            for i in node.input:
+                consumers.setdefault(i, scope)
+    params = _params(g, consumers)
+
+    # the tree: every scope and its ancestors; numbers include descendants
+    paths = set(walk.ops) | set(walk.cost) | set(walk.unsupported) | set(params)
+    full: set[str] = {""}
+    for p in paths:
+        parts = p.split(".") if p else []
+        for i in range(1, len(parts) + 1):
+            full.add(".".join(parts[:i]))
+    order = sorted(full, key=lambda p: [] if not p else p.split("."))
+    acc = {p: [0, 0, 0] for p in order}
+    uns: dict[str, Counter[str]] = {p: Counter() for p in order}
+    for p in order:
+        c = walk.cost.get(p, Cost())
+        own = [params.get(p, 0), c.macs, c.flops]
+        chain = [""] + [".".join(p.split(".")[:i]) for i in range(1, len(p.split(".")) + 1)] if p else [""]
+        for a in chain:
+            for k in range(3):
+                acc[a][k] += own[k]
+            uns[a].update(walk.unsupported.get(p, {}))
+    nodes = []
+    for p in order:
+        ops = walk.ops.get(p, [])
+        children = any(q.startswith(p + ".") for q in order if q) if p else True
+        kind = ops[0].op_type if len(ops) == 1 and not children else ("Graph" if not p else "Scope")
+        first, last = (ops[0], ops[-1]) if ops else (None, None)
+        cost = flops_conv.apply(Cost(acc[p][1], acc[p][2]))
+        nodes.append(Node(
+            path=p, type=kind, depth=0 if not p else p.count(".") + 1, params=ParamCount(trainable=acc[p][0]),
+            macs=cost.macs, flops=cost.flops,
+            input_shapes=[list(shapes[first.input[0]])] if first is not None and first.input and first.input[0] in shapes else [],
+            output_shapes=[list(shapes[last.output[0]])] if last is not None and last.output[0] in shapes else [],
+            calls=1 if ops or p else 1, unsupported=dict(uns[p]),
+        ))
+    if not nodes[0].output_shapes:
+        nodes[0].output_shapes = [list(shapes[o.name]) for o in g.output if o.name in shapes]
+        nodes[0].input_shapes = [list(shapes[i.name]) for i in graph_inputs(model) if i.name in shapes]
+    total_nodes = len(g.node)
+    unsupported = dict(uns[""])
+    notes = [f"{walk.counted} of {total_nodes} nodes counted, {sum(walk.ignored.values())} free (views, shapes, copies), "
+             f"{sum(unsupported.values())} not counted"]
+    if any("shape unknown" in k for k in unsupported):
+        notes.append("some shapes are unknown: bind the model's dynamic dims with --input-shape NAME=D,D,...")
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    inputs = [{"name": i.name, "shape": list(shapes.get(i.name, ())), "dtype": _dtype_name(i.type.tensor_type.elem_type)}
+              for i in graph_inputs(model)]
+    report = Report(
+        model=name or display, frontend="onnx",
+        conventions=conventions(flops_conv, None, params="float initializers of rank >= 1, each once (ONNX records no trainability)"),
+        inputs=inputs, layers=nodes, unsupported=unsupported, ignored=dict(walk.ignored), notes=notes,
+        extra={"onnx": {"opset": opset, "nodes": total_nodes, "counted": walk.counted, "free": sum(walk.ignored.values()),
+                        "not_counted": sum(unsupported.values()), "producer": model.producer_name}},
+    )
+    if unsupported and strict:
+        raise UnsupportedError("ops not counted: " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())))
+    if unsupported:
+        import warnings
+
+        warnings.warn("nncost: ONNX nodes not counted (totals are lower bounds): "
+                      + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())), stacklevel=2)
+    return report
+
+
+def _dtype_name(t: int) -> str:
+    from onnx import helper
+
+    try:
+        return str(helper.tensor_dtype_to_np_dtype(t))
+    except Exception:
+        return str(t)

@@ -1,0 +1,351 @@
+"""ONNX op -> formula bindings. Thin: read shapes and attributes of a node, call a formula.
+
+Keys are op types of the default domain, or ``"com.microsoft:OpType"``. A node whose
+shapes are not fully known (a symbol left unbound, inference that gave up) raises
+:class:`UnknownShape`; the frontend reports it instead of counting zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ... import formulas as fm
+from ...cost import ZERO, Cost
+from ...registry import Registry
+from .shapes import Shape
+
+__all__ = ["ONNX", "NodeView", "UnknownShape"]
+
+ONNX: Registry[str] = Registry("onnx ops")
+
+
+_INTEGER_TYPES = frozenset({2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 21, 22})  # (u)int8..64, string, bool, (u)int4
+
+
+class UnknownShape(Exception):
+    """A shape this node's formula needs is unknown or symbolic."""
+
+
+@dataclass
+class NodeView:
+    op_type: str
+    inputs: list[Shape | None]  # "" inputs (optional, absent) are None
+    outputs: list[Shape | None]
+    attrs: dict[str, Any]
+    present: list[bool]  # whether each optional input was given
+    in_types: list[int | None]  # ONNX element types (TensorProto.DataType), None when unknown
+    out_types: list[int | None]
+
+    def floating(self) -> bool:
+        """False only when every known element type is integer or bool (index maths, masks)."""
+        known = [t for t in [*self.in_types, *self.out_types] if t is not None]
+        return not known or any(t not in _INTEGER_TYPES for t in known)
+
+    def shape(self, i: int, output: bool = False) -> tuple[int, ...]:
+        seq = self.outputs if output else self.inputs
+        s = seq[i] if i < len(seq) else None
+        if s is None or any(not isinstance(d, int) for d in s):
+            raise UnknownShape(f"{'output' if output else 'input'} {i} of {self.op_type} has shape {s}")
+        return s  # type: ignore[return-value]
+
+    def has(self, i: int) -> bool:
+        return i < len(self.present) and self.present[i]
+
+    def out_numel(self, i: int = 0) -> int:
+        return fm.prod(self.shape(i, output=True))
+
+
+Binding = Callable[[NodeView], Cost]
+
+
+def _axis(axis: int, rank: int) -> int:
+    return axis + rank if axis < 0 else axis
+
+
+# -- dot products --------------------------------------------------------------------------
+@ONNX.register("MatMul", "MatMulInteger", "com.microsoft:FusedMatMul")
+def _matmul(n: NodeView) -> Cost:
+    a, b = n.shape(0), n.shape(1)
+    if n.attrs.get("transA"):
+        a = a[:-2] + (a[-1], a[-2])
+    if n.attrs.get("transB"):
+        b = b[:-2] + (b[-1], b[-2])
+    return fm.matmul(a, b)
+
+
+@ONNX.register("QLinearMatMul")
+def _qlinear_matmul(n: NodeView) -> Cost:
+    return fm.matmul(n.shape(0), n.shape(3))
+
+
+@ONNX.register("Gemm")
+def _gemm(n: NodeView) -> Cost:
+    """alpha·A'·B' + beta·C = a linear layer (alpha, beta scalings not counted, NB)."""
+    a, b = n.shape(0), n.shape(1)
+    m, k = (a[1], a[0]) if n.attrs.get("transA") else (a[0], a[1])
+    nn = b[0] if n.attrs.get("transB") else b[1]
+    return fm.linear(m, k, nn, bias=n.has(2))
+
+
+@ONNX.register("com.microsoft:MatMulNBits")
+def _matmul_nbits(n: NodeView) -> Cost:
+    """A [..., K] @ dequantised B [K, N] (weights packed in blocks; attributes K and N)."""
+    a = n.shape(0)
+    k, nn = int(n.attrs["K"]), int(n.attrs["N"])
+    return fm.linear(fm.prod(a[:-1]), k, nn, bias=n.has(5))
+
+
+@ONNX.register("Einsum")
+def _einsum(n: NodeView) -> Cost:
+    eq = n.attrs["equation"]
+    eq = eq.decode() if isinstance(eq, bytes) else eq
+    return fm.einsum(eq, *[n.shape(i) for i in range(len(n.inputs))])
+
+
+@ONNX.register("Conv", "ConvInteger", "QLinearConv")
+def _conv(n: NodeView) -> Cost:
+    w = 3 if n.op_type == "QLinearConv" else 1
+    bias = n.has(8) if n.op_type == "QLinearConv" else n.has(2) and n.op_type == "Conv"
+    return fm.conv(n.shape(0), n.shape(w), n.shape(0, output=True), bias)
+
+
+@ONNX.register("ConvTranspose")
+def _conv_transpose(n: NodeView) -> Cost:
+    return fm.conv(n.shape(0), n.shape(1), n.shape(0, output=True), n.has(2), transposed=True)
+
+
+# -- normalisation ---------------------------------------------------------------------------
+@ONNX.register("BatchNormalization")
+def _batch_norm(n: NodeView) -> Cost:
+    x = n.shape(0)
+    return fm.batch_norm(fm.prod(x), x[1] if len(x) > 1 else 1, True, bool(n.attrs.get("training_mode", 0)))
+
+
+@ONNX.register("LayerNormalization", "com.microsoft:SimplifiedLayerNormalization", "RMSNormalization")
+def _layer_norm(n: NodeView) -> Cost:
+    x = n.shape(0)
+    axis = _axis(int(n.attrs.get("axis", -1)), len(x))
+    size = fm.prod(x[axis:])
+    if n.op_type in ("RMSNormalization", "com.microsoft:SimplifiedLayerNormalization"):
+        return fm.rms_norm(fm.prod(x), size, n.has(1))
+    return fm.layer_norm(fm.prod(x), size, n.has(1), n.has(2))
+
+
+@ONNX.register("com.microsoft:SkipLayerNormalization", "com.microsoft:SkipSimplifiedLayerNormalization")
+def _skip_layer_norm(n: NodeView) -> Cost:
+    """x + skip (+ bias), then LayerNorm/RMSNorm over the last dim."""
+    x = n.shape(0)
+    numel, size = fm.prod(x), x[-1]
+    add = fm.elementwise("add", numel) * (2 if n.has(4 if "Simplified" not in n.op_type else 3) else 1)
+    if "Simplified" in n.op_type:
+        return add + fm.rms_norm(numel, size, True)
+    return add + fm.layer_norm(numel, size, True, n.has(3))
+
+
+@ONNX.register("GroupNormalization")
+def _group_norm(n: NodeView) -> Cost:
+    x = n.shape(0)
+    return fm.group_norm(fm.prod(x), x[0], int(n.attrs["num_groups"]), True)
+
+
+@ONNX.register("InstanceNormalization")
+def _instance_norm(n: NodeView) -> Cost:
+    x = n.shape(0)
+    return fm.group_norm(fm.prod(x), x[0], x[1], True)
+
+
+# -- pooling -------------------------------------------------------------------------------
+@ONNX.register("MaxPool", "AveragePool", "LpPool", "QLinearAveragePool")
+def _pool(n: NodeView) -> Cost:
+    return fm.pool(n.shape(0, output=True), tuple(n.attrs["kernel_shape"]))
+
+
+@ONNX.register("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "QLinearGlobalAveragePool")
+def _global_pool(n: NodeView) -> Cost:
+    x = n.shape(0)
+    return fm.adaptive_pool(x, (1,) * (len(x) - 2))
+
+
+# -- softmax, reductions ------------------------------------------------------------------------
+def _softmax_len(n: NodeView, opset_default: int = -1) -> tuple[int, int]:
+    x = n.shape(0)
+    axis = _axis(int(n.attrs.get("axis", opset_default)), len(x))
+    return fm.prod(x), x[axis] if x else 1
+
+
+@ONNX.register("Softmax")
+def _softmax(n: NodeView) -> Cost:
+    return fm.softmax(*_softmax_len(n))
+
+
+@ONNX.register("LogSoftmax")
+def _log_softmax(n: NodeView) -> Cost:
+    return fm.log_softmax(*_softmax_len(n))
+
+
+@ONNX.register("ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin", "ReduceLogSumExp")
+def _reduce(n: NodeView) -> Cost:
+    return fm.reduction(fm.prod(n.shape(0)), n.out_numel())
+
+
+@ONNX.register("ReduceMean")
+def _reduce_mean(n: NodeView) -> Cost:
+    return fm.mean_reduction(fm.prod(n.shape(0)), n.out_numel())
+
+
+@ONNX.register("ReduceSumSquare", "ReduceL2", "ReduceL1", "ReduceLogSum")
+def _reduce_norm(n: NodeView) -> Cost:
+    """square (or abs) each element, n − 1 adds, one root/log per output: 2n per output."""
+    return Cost(0, 2 * fm.prod(n.shape(0)))
+
+
+@ONNX.register("CumSum")
+def _cumsum(n: NodeView) -> Cost:
+    x = n.shape(0)
+    return Cost(0, fm.prod(x) - fm.prod(x) // max(x[-1] if x else 1, 1))
+
+
+# -- interpolation -------------------------------------------------------------------------------
+@ONNX.register("Resize", "Upsample")
+def _resize(n: NodeView) -> Cost:
+    mode = n.attrs.get("mode", "nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    spatial = len(n.shape(0, output=True)) - 2
+    name = {"nearest": "nearest", "linear": {1: "linear", 2: "bilinear", 3: "trilinear"}.get(spatial, "bilinear"),
+            "cubic": "bicubic"}[mode]
+    return fm.interpolate(n.out_numel(), name)
+
+
+# -- recurrent -------------------------------------------------------------------------------------
+def _rnn(mode: str) -> Binding:
+    def bind(n: NodeView) -> Cost:
+        x, w = n.shape(0), n.shape(1)
+        hidden = int(n.attrs["hidden_size"])
+        layout = int(n.attrs.get("layout", 0))
+        seq, batch = (x[1], x[0]) if layout else (x[0], x[1])
+        bidir = (n.attrs.get("direction", b"forward") in (b"bidirectional", "bidirectional"))
+        rnn_mode = mode
+        if mode == "rnn":
+            acts = n.attrs.get("activations", [b"Tanh"])
+            rnn_mode = "rnn_relu" if acts and acts[0] in (b"Relu", "Relu") else "rnn_tanh"
+        spec = fm.RnnSpec(rnn_mode, w[2], hidden, 1, n.has(3), bidir, 0, 2)
+        return fm.rnn(spec, seq, batch)
+
+    return bind
+
+
+ONNX.register("LSTM")(_rnn("lstm"))
+ONNX.register("GRU")(_rnn("gru"))
+ONNX.register("RNN")(_rnn("rnn"))
+
+
+# -- attention ------------------------------------------------------------------------------------
+@ONNX.register("Attention")
+def _attention(n: NodeView) -> Cost:
+    """Opset 23 Attention: Q, K, V as [B, H, S, E] or [B, S, H·E] with q/kv_num_heads."""
+    q, k, v = n.shape(0), n.shape(1), n.shape(2)
+    if len(q) == 3:
+        hq, hkv = int(n.attrs["q_num_heads"]), int(n.attrs["kv_num_heads"])
+        q = (q[0], hq, q[1], q[2] // hq)
+        k = (k[0], hkv, k[1], k[2] // hkv)
+        v = (v[0], hkv, v[1], v[2] // hkv)
+    if n.has(4):  # past_key: the keys grow by the cached length
+        past = n.shape(4)
+        k = k[:-2] + (k[-2] + past[-2], k[-1])
+        v = v[:-2] + (v[-2] + past[-2], v[-1])
+    hq = q[-3]
+    k = k[:-3] + (hq,) + k[-2:]  # grouped-query: arithmetic per query head
+    v = v[:-3] + (hq,) + v[-2:]
+    return fm.sdpa(q, k, v, masked=n.has(3) or bool(n.attrs.get("is_causal", 0)))
+
+
+@ONNX.register("com.microsoft:Attention")
+def _ms_attention(n: NodeView) -> Cost:
+    """input [B, S, hidden] · weights [hidden, 3·hidden] (+ bias), then SDPA over num_heads."""
+    x, w = n.shape(0), n.shape(1)
+    b, s, hid = x
+    heads = int(n.attrs["num_heads"])
+    out = w[1] // 3
+    hd = out // heads
+    proj = fm.linear(b * s, hid, w[1], n.has(2))
+    return proj + fm.sdpa((b, heads, s, hd), (b, heads, s, hd), (b, heads, s, hd), n.has(3))
+
+
+@ONNX.register("com.microsoft:GroupQueryAttention")
+def _gqa(n: NodeView) -> Cost:
+    q = n.shape(0)
+    heads, kv_heads = int(n.attrs["num_heads"]), int(n.attrs["kv_num_heads"])
+    b, s = q[0], q[1]
+    hd = q[2] // heads if n.has(1) else q[2] // (heads + 2 * kv_heads)
+    total = s + (n.shape(3)[2] if n.has(3) else 0)
+    return fm.sdpa((b, heads, s, hd), (b, heads, total, hd), (b, heads, total, hd), True)
+
+
+# -- element-wise -----------------------------------------------------------------------------
+def _ew(name: str) -> Binding:
+    def bind(n: NodeView) -> Cost:
+        if not n.floating():
+            return ZERO  # integer/bool arithmetic (shape computations) is not floating-point work
+        return fm.elementwise(name, n.out_numel())
+
+    return bind
+
+
+_ELEMENTWISE: dict[str, Sequence[str]] = {
+    "add": ("Add", "Sum", "Mean", "com.microsoft:BiasAdd"), "sub": ("Sub",), "mul": ("Mul",), "div": ("Div", "Mod"),
+    "neg": ("Neg",), "abs": ("Abs", "Sign", "Floor", "Ceil", "Round"), "exp": ("Exp",), "log": ("Log",),
+    "sqrt": ("Sqrt",), "pow": ("Pow",), "reciprocal": ("Reciprocal",), "erf": ("Erf",), "sin": ("Sin", "Asin", "Sinh", "Atan"),
+    "cos": ("Cos", "Acos", "Cosh", "Tan"), "max": ("Max", "Min"), "clamp": ("Clip",), "where": ("Where",),
+    "compare": ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "IsNaN", "IsInf"),
+    "relu": ("Relu", "ThresholdedRelu"), "leaky_relu": ("LeakyRelu",), "prelu": ("PRelu",), "elu": ("Elu",),
+    "celu": ("Celu",), "selu": ("Selu",), "sigmoid": ("Sigmoid",), "tanh": ("Tanh",), "softplus": ("Softplus",),
+    "softsign": ("Softsign",), "mish": ("Mish",), "hardswish": ("HardSwish",), "hardsigmoid": ("HardSigmoid",),
+    "gelu": ("com.microsoft:Gelu",), "gelu_tanh": ("com.microsoft:FastGelu",), "silu": ("com.microsoft:QuickGelu",),
+}
+for _name, _ops in _ELEMENTWISE.items():
+    ONNX.register(*_ops)(_ew(_name))
+
+
+@ONNX.register("Gelu")
+def _gelu(n: NodeView) -> Cost:
+    approx = n.attrs.get("approximate", b"none")
+    return fm.elementwise("gelu_tanh" if approx in (b"tanh", "tanh") else "gelu", n.out_numel())
+
+
+@ONNX.register("com.microsoft:BiasGelu")
+def _bias_gelu(n: NodeView) -> Cost:
+    return fm.elementwise("add", n.out_numel()) + fm.elementwise("gelu", n.out_numel())
+
+
+@ONNX.register("DequantizeLinear")
+def _dequantize(n: NodeView) -> Cost:
+    """(x − zero_point) · scale: subtract, multiply per element."""
+    return fm.elementwise("sub", n.out_numel()) + fm.elementwise("mul", n.out_numel())
+
+
+@ONNX.register("QuantizeLinear", "DynamicQuantizeLinear")
+def _quantize(n: NodeView) -> Cost:
+    """saturate(round(x / scale) + zero_point): divide, round, add, clamp (2) per element."""
+    numel = fm.prod(n.shape(0))
+    return fm.elementwise("div", numel) + fm.elementwise("abs", numel) + fm.elementwise("add", numel) + fm.elementwise("clamp", numel)
+
+
+@ONNX.register("Dropout")
+def _dropout(n: NodeView) -> Cost:
+    return ZERO  # inference: the identity (training_mode is an input; not counted, NB)
+
+
+ONNX.ignore(
+    ["Identity", "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather",
+     "GatherElements", "GatherND", "Shape", "Size", "Constant", "ConstantOfShape", "Expand", "Tile", "Pad", "Cast",
+     "CastLike", "Range", "NonZero", "ScatterND", "ScatterElements", "Scatter", "Trilu", "DepthToSpace", "SpaceToDepth",
+     "OneHot", "EyeLike", "Compress", "ReverseSequence", "SequenceConstruct", "SequenceAt", "SplitToSequence",
+     "ConcatFromSequence"],
+    "data movement, shapes or type conversion (no floating-point arithmetic on values)",
+)
+ONNX.ignore(["Not", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot"],
+            "boolean or integer logic (not floating-point)")
+ONNX.ignore(["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial"],
+            "random numbers (sampling, not model arithmetic)")

@@ -1,0 +1,126 @@
+"""Tensor shapes of every value in the graph: bound inputs, then ONNX shape inference."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...errors import ShapeError
+
+__all__ = ["Dim", "Shape", "infer", "bind_inputs"]
+
+Dim = int | str | None  # a size, a symbol (dim_param), or unknown
+Shape = tuple[Dim, ...]
+
+
+def _dims(tensor_type: Any) -> Shape | None:
+    if not tensor_type.HasField("shape"):
+        return None
+    out: list[Dim] = []
+    for d in tensor_type.shape.dim:
+        if d.HasField("dim_value"):
+            out.append(int(d.dim_value))
+        elif d.HasField("dim_param"):
+            out.append(str(d.dim_param))
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def graph_inputs(model: Any) -> list[Any]:
+    init = {t.name for t in model.graph.initializer}
+    return [i for i in model.graph.input if i.name not in init]
+
+
+def bind_inputs(model: Any, shapes: Mapping[str, Sequence[int]], positional: Sequence[Sequence[int]] = ()) -> dict[str, int]:
+    """Write user shapes into the graph inputs (in place on ``model``, a copy of the user's).
+
+    Returns the symbol bindings made (dim_param -> size), so other tensors using the same
+    symbol are bound too.
+    """
+    inputs = graph_inputs(model)
+    by_name = {i.name: i for i in inputs}
+    wanted = dict(shapes)
+    for i, s in enumerate(positional):
+        if i >= len(inputs):
+            raise ShapeError(f"the model has {len(inputs)} inputs, got {len(positional)} --input-shape values")
+        wanted[inputs[i].name] = s
+    bindings: dict[str, int] = {}
+    for name, shape in wanted.items():
+        if name not in by_name:
+            raise ShapeError(f"the model has no input {name!r}; its inputs are {', '.join(by_name) or 'none'}")
+        dims = by_name[name].type.tensor_type.shape.dim
+        if len(dims) and len(dims) != len(shape):
+            raise ShapeError(f"input {name!r} has {len(dims)} dims, got shape {list(shape)}")
+        if not len(dims):
+            for _ in shape:
+                dims.add()
+        for d, size in zip(dims, shape):
+            if d.HasField("dim_value") and d.dim_value != size:
+                raise ShapeError(f"input {name!r} has a fixed size {d.dim_value} where {size} was given")
+            if d.HasField("dim_param"):
+                bindings[d.dim_param] = int(size)
+            d.dim_value = int(size)
+    return bindings
+
+
+def light_copy(model: Any, keep_bytes: int = 4096) -> Any:
+    """The model without the bytes of its large initializers (their dims and types stay).
+
+    Shape inference needs the values of small integer tensors (shape arithmetic), never
+    those of weights; serialising a 350 MB model for it would dominate the run time.
+    """
+    import onnx
+
+    light = onnx.ModelProto()
+    for field in ("ir_version", "producer_name", "producer_version", "domain", "model_version"):
+        setattr(light, field, getattr(model, field))
+    light.opset_import.extend(model.opset_import)
+    g, lg = model.graph, light.graph
+    lg.name = g.name
+    lg.node.extend(g.node)
+    lg.input.extend(g.input)
+    lg.output.extend(g.output)
+    lg.value_info.extend(g.value_info)
+    for t in g.initializer:
+        if t.ByteSize() <= keep_bytes:
+            lg.initializer.append(t)
+        else:
+            lt = lg.initializer.add()
+            lt.name, lt.data_type = t.name, t.data_type
+            lt.dims.extend(t.dims)
+    return light
+
+
+def infer(model: Any) -> tuple[dict[str, Shape], dict[str, int]]:
+    """(name -> shape, name -> element type) for inputs, initializers and inferred values."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(light_copy(model), strict_mode=False, data_prop=True)
+    except Exception:  # inference failing on one node must not lose the rest: fall back to declared shapes
+        inferred = model
+    shapes: dict[str, Shape] = {}
+    types: dict[str, int] = {}
+    graphs = [inferred.graph]
+    while graphs:  # the main graph and every subgraph (If branches, Loop and Scan bodies)
+        g = graphs.pop()
+        for vi in [*g.input, *g.value_info, *g.output]:
+            if vi.type.HasField("tensor_type"):
+                tt = vi.type.tensor_type
+                if tt.elem_type:
+                    types[vi.name] = int(tt.elem_type)
+                s = _dims(tt)
+                if s is not None:
+                    shapes[vi.name] = s
+        for t in g.initializer:
+            shapes[t.name] = tuple(int(d) for d in t.dims)
+            types[t.name] = int(t.data_type)
+        for n in g.node:
+            for a in n.attribute:
+                if n.op_type == "Constant" and a.name == "value":
+                    shapes[n.output[0]] = tuple(int(d) for d in a.t.dims)
+                    types[n.output[0]] = int(a.t.data_type)
+                if a.type == 5:
+                    graphs.append(a.g)
+    return shapes, types

@@ -1,0 +1,234 @@
+"""The ONNX frontend on hand-built graphs: exact numbers, scopes, reporting, bad files (no torch)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from nncost import analyze_onnx  # noqa: E402
+from nncost import formulas as fm  # noqa: E402
+from nncost.errors import ModelSpecError, NncostError, ShapeError, UnsupportedError  # noqa: E402
+from onnx_models import loop, lstm, single, tiny_cnn  # noqa: E402
+
+CONV = 2 * 16 * 32 * 32 * 3 * 3 * 3  # N·C_out·H·W·C_in·k·k with N = 2
+GEMM = 2 * 4096 * 10
+
+
+def save(model, tmp_path, name="m.onnx"):
+    path = tmp_path / name
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def test_tiny_cnn_exact(tmp_path):
+    r = analyze_onnx(save(tiny_cnn(), tmp_path), {"X": (2, 3, 32, 32)})
+    assert r.total.params == (16 * 27 + 16) + (10 * 4096 + 10)  # conv (k·k·C_in + 1)·C_out, fc (d_in + 1)·d_out
+    assert r.total.macs == CONV + GEMM
+    flops = (
+        2 * 16 * 32 * 32 * (2 * 27 - 1 + 1)  # conv: [(C_in·k·k) + (C_in·k·k − 1) + 1] per output
+        + 2 * 16 * 32 * 32  # relu: 1 per element
+        + 2 * 16 * 16 * 16 * 4  # max pool: 2·2 window per output
+        + 2 * 10 * (2 * 4096)  # gemm with bias
+    )
+    assert r.total.flops == flops
+    assert r.unsupported == {}
+
+
+def test_scope_tree_from_node_names(tmp_path):
+    r = analyze_onnx(tiny_cnn(2))
+    assert [(n.path, n.type) for n in r.layers] == [
+        ("", "Graph"), ("fc", "Gemm"), ("features", "Scope"), ("features.conv", "Conv"), ("features.pool", "MaxPool"),
+        ("features.relu", "Relu")]
+    assert r.layer("features").macs == CONV and r.layer("fc").params.total == 10 * 4096 + 10
+    assert r.layer("features.conv").output_shapes == [[2, 16, 32, 32]]
+
+
+@pytest.mark.parametrize("name", ["/layer1/layer1.0/conv1/Conv", "/layers.0/self_attn/MatMul", "/Flatten", "MatMul_3"])
+def test_scope_names(name):
+    from nncost.frontends.onnx import scope_of
+
+    assert scope_of(name) == {"/layer1/layer1.0/conv1/Conv": "layer1.0.conv1", "/layers.0/self_attn/MatMul": "layers.0.self_attn",
+                              "/Flatten": "", "MatMul_3": None}[name]
+
+
+def test_unbound_symbol_is_reported_not_zero():
+    with pytest.warns(UserWarning, match="shape unknown"):
+        r = analyze_onnx(tiny_cnn("N"))
+    assert r.unsupported["Conv (shape unknown)"] == 1 and r.unsupported["Gemm (shape unknown)"] == 1
+    assert any("--input-shape" in n for n in r.notes)
+
+
+def test_binding_shapes_by_name_or_position():
+    by_name = analyze_onnx(tiny_cnn("N"), {"X": (2, 3, 32, 32)}).total
+    by_pos = analyze_onnx(tiny_cnn("N"), positional=[(2, 3, 32, 32)]).total
+    assert by_name == by_pos and by_name.macs == CONV + GEMM
+    with pytest.raises(ShapeError, match="no input 'Z'"):
+        analyze_onnx(tiny_cnn("N"), {"Z": (1,)})
+    with pytest.raises(ShapeError, match="has 4 dims"):
+        analyze_onnx(tiny_cnn("N"), {"X": (2, 3)})
+    with pytest.raises(ShapeError, match="fixed size 2"):
+        analyze_onnx(tiny_cnn(2), {"X": (4, 3, 32, 32)})
+
+
+def test_user_proto_is_not_modified():
+    m = tiny_cnn("N")
+    before = m.SerializeToString()
+    analyze_onnx(m, {"X": (2, 3, 32, 32)})
+    assert m.SerializeToString() == before
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (single("ConvTranspose", {"X": (1, 16, 8, 8)}, (1, 8, 16, 16), {"W": (16, 8, 4, 4)}, strides=[2, 2], pads=[1, 1, 1, 1]),
+         fm.conv((1, 16, 8, 8), (16, 8, 4, 4), (1, 8, 16, 16), False, transposed=True)),
+        (single("Einsum", {"A": (2, 4, 6), "B": (2, 6, 5)}, (2, 4, 5), {}, equation="bij,bjk->bik"),
+         fm.einsum("bij,bjk->bik", (2, 4, 6), (2, 6, 5))),
+        (single("MatMul", {"A": (3, 4, 6)}, (3, 4, 5), {"B": (6, 5)}), fm.matmul((3, 4, 6), (6, 5))),
+        (single("Softmax", {"X": (2, 12, 10)}, (2, 12, 10), {}, axis=-1), fm.softmax(2 * 12 * 10, 10)),
+        (single("LayerNormalization", {"X": (2, 5, 64)}, (2, 5, 64), {"S": (64,), "Bb": (64,)}, axis=-1),
+         fm.layer_norm(2 * 5 * 64, 64)),
+        (single("GlobalAveragePool", {"X": (1, 2048, 7, 7)}, (1, 2048, 1, 1), {}), fm.adaptive_pool((1, 2048, 7, 7), (1, 1))),
+        (single("Sigmoid", {"X": (1, 1000)}, (1, 1000), {}), fm.elementwise("sigmoid", 1000)),
+        (single("ReduceMean", {"X": (4, 10)}, (4, 1), {}, keepdims=1), fm.mean_reduction(40, 4)),
+    ],
+    ids=["ConvTranspose", "Einsum", "MatMul", "Softmax", "LayerNorm", "GlobalAveragePool", "Sigmoid", "ReduceMean"],
+)
+def test_single_ops_use_the_shared_formulas(model, expected):
+    r = analyze_onnx(model)
+    assert (r.total.macs, r.total.flops) == (expected.macs, expected.flops)
+
+
+def test_lstm_node():
+    r = analyze_onnx(lstm(seq=5, batch=1, d=8, h=16))
+    assert r.total.params == 4 * 16 * 8 + 4 * 16 * 16 + 8 * 16  # W, R and both bias vectors
+    expected = fm.rnn(fm.RnnSpec("lstm", 8, 16), 5, 1)  # the same formula nn.LSTM(8, 16) gets
+    assert (r.total.macs, r.total.flops) == (expected.macs, expected.flops)
+
+
+def test_loop_with_constant_trip_count_multiplies_its_body():
+    r = analyze_onnx(loop(trips=3, n=4))
+    assert r.total.macs == 3 * 4 * 4  # three times a [1, 4] @ [4, 4]
+
+
+def test_unknown_op_is_unsupported_and_strict_raises():
+    m = single("Frobnicate", {"X": (2, 3)}, (2, 3), {}, domain="com.example")
+    with pytest.warns(UserWarning, match="com.example:Frobnicate x1"):
+        r = analyze_onnx(m)
+    assert r.unsupported == {"com.example:Frobnicate": 1}
+    assert r.root.unsupported == {"com.example:Frobnicate": 1}
+    with pytest.raises(UnsupportedError, match="Frobnicate"):
+        analyze_onnx(m, strict=True)
+
+
+def test_share_counted_is_reported():
+    r = analyze_onnx(tiny_cnn(2))
+    assert r.extra["onnx"]["counted"] == 4 and r.extra["onnx"]["free"] == 1 and r.extra["onnx"]["nodes"] == 5
+
+
+# -- bad files -----------------------------------------------------------------------------------
+def test_bad_files(tmp_path):
+    good = save(tiny_cnn(2), tmp_path, "good.onnx")
+    data = open(good, "rb").read()
+    cases = {
+        "missing.onnx": (None, "no such file"),
+        "empty.onnx": (b"", "the file is empty"),
+        "text.onnx": (b"this is not a model\n" * 10, "not a readable ONNX model"),
+        "truncated.onnx": (data[: len(data) // 2], "not a readable ONNX model"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        if content is not None:
+            path.write_bytes(content)
+        with pytest.raises(ModelSpecError, match=message):
+            analyze_onnx(str(path))
+    with pytest.raises(ModelSpecError, match="is a folder"):
+        analyze_onnx(str(tmp_path))
+
+
+def test_invalid_graph_and_opset(tmp_path):
+    m = tiny_cnn(2)
+    m.graph.node[1].input[0] = "nowhere"
+    with pytest.raises(ModelSpecError, match="invalid ONNX graph"):
+        analyze_onnx(m)
+    m = tiny_cnn(2)
+    m.opset_import[0].version = 999
+    with pytest.raises(ModelSpecError, match="opset 999 is newer"):
+        analyze_onnx(m)
+
+
+def test_file_is_only_read(tmp_path):
+    path = save(tiny_cnn("N"), tmp_path)
+    before = (hashlib.sha256(open(path, "rb").read()).hexdigest(), os.stat(path).st_mtime_ns)
+    analyze_onnx(path, {"X": (2, 3, 32, 32)})
+    assert (hashlib.sha256(open(path, "rb").read()).hexdigest(), os.stat(path).st_mtime_ns) == before
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400))
+def test_fuzz_random_bytes_only_raise_nncost_errors(tmp_path, data):
+    path = tmp_path / "fuzz.onnx"
+    path.write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            analyze_onnx(str(path))
+        except NncostError:
+            pass
+
+
+GOOD = tiny_cnn(2).SerializeToString()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pos=st.lists(st.integers(0, len(GOOD) - 1), min_size=1, max_size=6), value=st.integers(0, 255),
+       cut=st.integers(1, len(GOOD)))
+def test_fuzz_mutated_model_only_raises_nncost_errors(tmp_path, pos, value, cut):
+    b = bytearray(GOOD[:cut])
+    for p in pos:
+        if p < len(b):
+            b[p] = value
+    path = tmp_path / "mut.onnx"
+    path.write_bytes(bytes(b))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            analyze_onnx(str(path))
+        except NncostError:
+            pass
+
+
+# -- the CLI, without torch ----------------------------------------------------------------------
+def test_cli_onnx_never_imports_torch(tmp_path):
+    path = save(tiny_cnn("N"), tmp_path)
+    code = (
+        "import sys, json\n"
+        "from nncost.cli import main\n"
+        f"rc = main([{path!r}, '-i', 'X=2,3,32,32', '-f', 'json'])\n"
+        "assert rc == 0\n"
+        "print('torch' in sys.modules, file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == "False"
+    import json
+
+    assert json.loads(r.stdout)["total"]["macs"] == CONV + GEMM
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 20])
+def test_cli_bad_file_one_line_exit_2(tmp_path, content):
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(content)
+    r = subprocess.run([sys.executable, "-m", "nncost", str(path)], capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert str(path) in r.stderr
