@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import UnsupportedError
+from ...errors import ModelSpecError, NncostError, UnsupportedError
 from ...report import Node, ParamCount, Report
 from .bindings import ONNX, NodeView, UnknownShape
 from .load import load_model
@@ -27,8 +27,10 @@ __all__ = ["analyze_onnx"]
 _FLOAT_TYPES = frozenset({1, 10, 11, 14, 15, 16, 17, 18, 19, 20, 23, 24, 25})
 
 
-def scope_of(name: str) -> str | None:
+def scope_of(name: str | bytes) -> str | None:
     """'/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'; None for names without scopes."""
+    if isinstance(name, bytes):  # a name that is not valid UTF-8 (a damaged file)
+        name = name.decode("utf-8", "replace")
     if not name.startswith("/") or name.count("/") < 2:
         return None if not name.startswith("/") else ""
     parts: list[str] = []
@@ -55,6 +57,7 @@ class _Walk:
         self.counted = 0
         self.ops: dict[str, list[Any]] = defaultdict(list)  # scope -> nodes
         self.constants: dict[str, Any] = {}
+        self.current: Any = None
 
     def view(self, node: Any) -> NodeView:
         ins = [self.shapes.get(i) if i else None for i in node.input]
@@ -66,9 +69,10 @@ class _Walk:
     def graph(self, g: Any, scope_default: str, times: int) -> Cost:
         total = Cost()
         for i, node in enumerate(g.node):
-            sc = scope_of(node.name)
+            label = node.name if isinstance(node.name, str) else node.name.decode("utf-8", "replace")
+            sc = scope_of(label)
             scope = sc if sc is not None else (scope_default if times != 1 or scope_default else
-                                               (node.name or f"{node.op_type}_{i}"))
+                                               (label or f"{node.op_type}_{i}"))
             flat = sc is None and not scope_default and times == 1
             cost = self.node(node, scope if not flat else scope, times)
             if times == 1:
@@ -77,6 +81,7 @@ class _Walk:
         return total
 
     def node(self, node: Any, scope: str, times: int) -> Cost:
+        self.current = node
         key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}:{node.op_type}"
         if node.op_type == "Constant":
             for a in node.attribute:
@@ -179,8 +184,28 @@ def analyze_onnx(
         model = light_copy(model)  # binding writes input dims: never into the user's proto
     bind_inputs(model, input_shapes or {}, positional)
     shapes, types = infer(model)
-    g = model.graph
     walk = _Walk(shapes, types)
+    try:
+        report = _analyze(model, walk, shapes, flops_conv, name or display)
+    except NncostError:
+        raise
+    except Exception as exc:  # a malformed model (damaged file, an attribute of the wrong type): say where
+        node = walk.current
+        where = f" at node {node.name!r} ({node.op_type})" if node is not None else ""
+        raise ModelSpecError(f"{display}: cannot analyse this model{where}: {type(exc).__name__}: {str(exc)[:120]}") from None
+    unsupported = report.unsupported
+    if unsupported and strict:
+        raise UnsupportedError("ops not counted: " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())))
+    if unsupported:
+        import warnings
+
+        warnings.warn("nncost: ONNX nodes not counted (totals are lower bounds): "
+                      + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())), stacklevel=2)
+    return report
+
+
+def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: FlopsConvention, name: str) -> Report:
+    g = model.graph
     _Walk.initializers = {t.name: t for t in g.initializer}
     walk.graph(g, "", 1)
 
@@ -235,21 +260,13 @@ def analyze_onnx(
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     inputs = [{"name": i.name, "shape": list(shapes.get(i.name, ())), "dtype": _dtype_name(i.type.tensor_type.elem_type)}
               for i in graph_inputs(model)]
-    report = Report(
-        model=name or display, frontend="onnx",
+    return Report(
+        model=name, frontend="onnx",
         conventions=conventions(flops_conv, None, params="float initializers of rank >= 1, each once (ONNX records no trainability)"),
         inputs=inputs, layers=nodes, unsupported=unsupported, ignored=dict(walk.ignored), notes=notes,
         extra={"onnx": {"opset": opset, "nodes": total_nodes, "counted": walk.counted, "free": sum(walk.ignored.values()),
                         "not_counted": sum(unsupported.values()), "producer": model.producer_name}},
     )
-    if unsupported and strict:
-        raise UnsupportedError("ops not counted: " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())))
-    if unsupported:
-        import warnings
-
-        warnings.warn("nncost: ONNX nodes not counted (totals are lower bounds): "
-                      + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())), stacklevel=2)
-    return report
 
 
 def _dtype_name(t: int) -> str:
