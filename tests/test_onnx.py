@@ -60,11 +60,25 @@ def test_scope_names(name):
                               "/Flatten": "", "MatMul_3": None}[name]
 
 
-def test_unbound_symbol_is_reported_not_zero():
+def test_unbound_batch_becomes_a_formula():
+    r = analyze_onnx(tiny_cnn("N"))
+    s = r.extra["symbolic"]
+    assert s["symbols"] == ["N"] and s["evaluated_at"] == {"N": 1}
+    assert s["total"]["macs"] == f"{(CONV + GEMM) // 2}·N"  # per sample, times N
+    assert s["layers"]["features.conv"]["macs"] == f"{CONV // 2}·N"
+    assert r.total.macs == (CONV + GEMM) // 2  # the numbers are the formulas at N = 1, as the note says
+    assert r.unsupported == {} and any("N = 1" in n for n in r.notes)
+
+
+def test_a_dim_through_floor_division_is_not_a_polynomial():
+    # a stride-2 conv over a dynamic height: output ⌊(H − 1)/2⌋ + 1 is no polynomial in H
+    m = single("Conv", {"X": (1, 3, "H", 32)}, (1, 8, "Ho", 16), {"W": (8, 3, 3, 3)}, strides=[2, 2], pads=[1, 1, 1, 1])
     with pytest.warns(UserWarning, match="shape unknown"):
-        r = analyze_onnx(tiny_cnn("N"))
-    assert r.unsupported["Conv (shape unknown)"] == 1 and r.unsupported["Gemm (shape unknown)"] == 1
-    assert any("--input-shape" in n for n in r.notes)
+        r = analyze_onnx(m)
+    assert "symbolic" not in r.extra
+    assert any("not a polynomial in H" in n for n in r.notes)
+    bound = analyze_onnx(m, {"X": (1, 3, 32, 32)})
+    assert bound.total.macs == 8 * 16 * 16 * 3 * 3 * 3
 
 
 def test_binding_shapes_by_name_or_position():

@@ -7,10 +7,10 @@ compared with ``nncost.analyze(model, fold_bn=True)`` — the same folded view, 
 parameters and MACs are equal exactly; FLOPs within 1 % (the exporter rewrites a few
 element-wise ops, e.g. hardswish as HardSigmoid·x, whose table costs differ slightly).
 
-Not here: swin_t — its window reshapes are computed in the graph and ONNX shape inference
-cannot evaluate them, so those nodes are reported as "shape unknown" (checked below)
-rather than counted; GPT-2 from transformers 5 — the TorchScript exporter cannot export
-``aten::diff``.
+swin_t computes its window reshapes and paddings inside the graph; ONNX's own shape
+inference stops there, nncost evaluates that integer arithmetic (frontends/onnx/fold.py)
+and counts every node (checked below). Not here: GPT-2 from transformers 5 — the
+TorchScript exporter cannot export ``aten::diff``.
 """
 
 from __future__ import annotations
@@ -74,12 +74,34 @@ def test_resnet_scopes_match_modules():
     assert o.layer("layer1.0.conv1").type == "Conv"
 
 
-def test_swin_reports_what_shape_inference_cannot_reach():
+def test_swin_shapes_computed_in_the_graph_are_evaluated():
     model = tv.models.swin_t()
-    with pytest.warns(UserWarning, match="shape unknown"):
-        o = nncost.analyze_onnx(export(model, torch.randn(1, 3, 224, 224)))
-    assert sum(o.unsupported.values()) > 0 and any("shape unknown" in k for k in o.unsupported)
-    assert any("--input-shape" in n or "not counted" in n for n in o.notes)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="nncost")  # every node reached
+        o = nncost.analyze_onnx(export(model, torch.randn(1, 3, 224, 224))).total
+    t = nncost.analyze(model, (1, 3, 224, 224)).total
+    assert o.macs == t.macs
+    assert abs(o.flops - t.flops) <= 0.01 * t.flops
     # the exporter folds the gathered relative-position biases and the shift masks into float
     # constants, which an ONNX file cannot tell apart from weights: more "parameters" than the module
-    assert o.total.params > nncost.analyze(model, (1, 3, 224, 224)).total.params
+    assert o.params > t.params
+
+
+def test_dynamic_axes_become_formulas():
+    class Attention(nn.Module):
+        def forward(self, x):
+            return torch.softmax(x @ x.transpose(1, 2), -1) @ x
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Attention(), (torch.randn(2, 10, 16),), buf, dynamo=False, opset_version=17, input_names=["x"],
+                          dynamic_axes={"x": {0: "N", 1: "S"}})
+    m = onnx.load_from_string(buf.getvalue())
+    r = nncost.analyze_onnx(m)
+    s = r.extra["symbolic"]
+    assert s["symbols"] == ["N", "S"]
+    assert s["total"]["macs"] == "32·N·S²"  # scores S·S·16 + values S·S·16 per sample
+    # softmax 5S − 2 per row, S rows; matmuls S·S·(2·16 − 1) twice: 62S² + 5S² − 2S ... plus exp/div per element
+    bound = nncost.analyze_onnx(m, {"x": (2, 10, 16)}).total
+    assert bound.macs == 32 * 2 * 10 * 10 == nncost.analyze(Attention(), (2, 10, 16)).total.macs

@@ -104,8 +104,17 @@ def _llm(llm: dict[str, Any]) -> list[str]:
     return out
 
 
+def _symbolic(sym: dict[str, Any]) -> list[str]:
+    names = ", ".join(sym["symbols"])
+    at = ", ".join(f"{k} = {v}" for k, v in sym["evaluated_at"].items())
+    return [f"MACs({names})  = {sym['total']['macs']}", f"FLOPs({names}) = {sym['total']['flops']}",
+            f"(the numbers above are these formulas at {at}; bind the dims with --input-shape for exact values)"]
+
+
 def _footer(report: Report, explain: bool) -> list[str]:
     lines: list[str] = _llm(report.extra["llm"]) if "llm" in report.extra else []
+    if "symbolic" in report.extra:
+        lines += _symbolic(report.extra["symbolic"])
     if explain and report.working:
         lines.append("working:")
         for w in report.working:

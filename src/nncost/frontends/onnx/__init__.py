@@ -14,13 +14,14 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from ... import symbolic as sym
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
 from ...errors import ModelSpecError, NncostError, UnsupportedError
 from ...report import Node, ParamCount, Report
 from .bindings import ONNX, NodeView, UnknownShape
 from .load import load_model
-from .shapes import Shape, bind_inputs, graph_inputs, infer, light_copy
+from .shapes import Shape, bind_inputs, bind_symbols, free_symbols, graph_inputs, infer, light_copy
 
 __all__ = ["analyze_onnx"]
 
@@ -174,8 +175,14 @@ def analyze_onnx(
     flops: str | FlopsConvention = FlopsConvention.SEED,
     strict: bool = False,
     name: str | None = None,
+    symbolic: bool = True,
 ) -> Report:
-    """Cost of an ONNX model (a path or an ``onnx.ModelProto``; the user's object is not changed)."""
+    """Cost of an ONNX model (a path or an ``onnx.ModelProto``; the user's object is not changed).
+
+    Dynamic dims left unbound are kept as symbols: when the costs are polynomials in them,
+    the report's ``symbolic`` section gives every layer's MACs and FLOPs as formulas
+    (numbers in the report are those formulas at 1 for each symbol).
+    """
     import onnx
 
     flops_conv = FlopsConvention(flops)
@@ -183,16 +190,10 @@ def analyze_onnx(
     if isinstance(source, onnx.ModelProto):
         model = light_copy(model)  # binding writes input dims: never into the user's proto
     bind_inputs(model, input_shapes or {}, positional)
-    shapes, types = infer(model)
-    walk = _Walk(shapes, types)
-    try:
-        report = _analyze(model, walk, shapes, flops_conv, name or display)
-    except NncostError:
-        raise
-    except Exception as exc:  # a malformed model (damaged file, an attribute of the wrong type): say where
-        node = walk.current
-        where = f" at node {node.name!r} ({node.op_type})" if node is not None else ""
-        raise ModelSpecError(f"{display}: cannot analyse this model{where}: {type(exc).__name__}: {str(exc)[:120]}") from None
+    report = _guarded(model, flops_conv, name or display, display)
+    symbols = free_symbols(model)
+    if symbols and symbolic:
+        report = _symbolic(model, report, symbols, flops_conv, name or display, display)
     unsupported = report.unsupported
     if unsupported and strict:
         raise UnsupportedError("ops not counted: " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())))
@@ -202,6 +203,69 @@ def analyze_onnx(
         warnings.warn("nncost: ONNX nodes not counted (totals are lower bounds): "
                       + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())), stacklevel=2)
     return report
+
+
+def _guarded(model: Any, flops_conv: FlopsConvention, name: str, display: str) -> Report:
+    shapes, types = infer(model)
+    walk = _Walk(shapes, types)
+    try:
+        return _analyze(model, walk, shapes, flops_conv, name)
+    except NncostError:
+        raise
+    except Exception as exc:  # a malformed model (damaged file, an attribute of the wrong type): say where
+        node = walk.current
+        where = f" at node {node.name!r} ({node.op_type})" if node is not None else ""
+        raise ModelSpecError(f"{display}: cannot analyse this model{where}: {type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsConvention, name: str, display: str) -> Report:
+    """Replace unknown-shape gaps by formulas in the free symbols, when they exist."""
+    import itertools
+
+    if len(symbols) > 3:
+        base.notes.append(f"{len(symbols)} dynamic dims ({', '.join(symbols)}): too many to solve for; bind them")
+        return base
+    points = [dict(zip(symbols, pt)) for pt in itertools.product(sym.GRID, repeat=len(symbols))]
+    points.append(dict.fromkeys(symbols, sym.CHECK))
+    runs: dict[tuple[int, ...], Report] = {}
+    for values in points:
+        probe = light_copy(model)
+        bind_symbols(probe, values)
+        r = _guarded(probe, flops_conv, name, display)
+        if any("shape unknown" in k for k in r.unsupported):
+            base.notes.append(f"shapes stay unknown with {', '.join(symbols)} bound; bind them with --input-shape")
+            return base
+        runs[tuple(values[s] for s in symbols)] = r
+    by_path = {key: {n.path: n for n in r.layers} for key, r in runs.items()}
+    formulas: dict[str, dict[str, str]] = {}
+    ones = dict.fromkeys(symbols, 1)
+    first = next(iter(runs.values()))
+    for node in first.layers:
+        exprs = {}
+        for metric in ("macs", "flops"):
+
+            def measure(v: Mapping[str, int], p: str = node.path, m: str = metric) -> int:
+                return int(getattr(by_path[tuple(v[s] for s in symbols)][p], m))
+
+            poly = sym.fit(symbols, measure)
+            if poly is None:
+                base.notes.append(f"{metric} of {node.path or 'the model'} is not a polynomial in {', '.join(symbols)} "
+                                  "(a dim goes through floor division, e.g. a strided conv); bind it with --input-shape")
+                return base
+            exprs[metric] = poly
+        formulas[node.path] = {m: sym.format_poly(p, symbols) for m, p in exprs.items()}
+        node.macs = int(sym.evaluate(exprs["macs"], symbols, ones))
+        node.flops = int(sym.evaluate(exprs["flops"], symbols, ones))
+    shapes = {n.path: n for n in base.layers}
+    for node in first.layers:  # keep the symbolic shapes of the unbound graph for display
+        if node.path in shapes:
+            node.input_shapes, node.output_shapes = shapes[node.path].input_shapes, shapes[node.path].output_shapes
+    first.inputs = base.inputs
+    first.notes = [n for n in first.notes if "shape" not in n] + [
+        f"dynamic dims {', '.join(symbols)} kept as symbols: MACs and FLOPs are formulas in them (JSON 'symbolic'); "
+        f"the numbers shown are those formulas at {', '.join(f'{s} = 1' for s in symbols)}"]
+    first.extra["symbolic"] = {"symbols": symbols, "evaluated_at": ones, "total": formulas[""], "layers": formulas}
+    return first
 
 
 def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: FlopsConvention, name: str) -> Report:

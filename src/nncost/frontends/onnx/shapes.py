@@ -92,14 +92,45 @@ def light_copy(model: Any, keep_bytes: int = 4096) -> Any:
     return light
 
 
+def free_symbols(model: Any) -> list[str]:
+    """dim_params of the graph inputs that no shape has bound, in order of appearance."""
+    out: list[str] = []
+    for i in graph_inputs(model):
+        for d in i.type.tensor_type.shape.dim:
+            if d.HasField("dim_param") and d.dim_param not in out:
+                out.append(str(d.dim_param))
+    return out
+
+
+def bind_symbols(model: Any, values: Mapping[str, int]) -> None:
+    """Give every graph-input dim named by a symbol in ``values`` that value (in place)."""
+    for i in graph_inputs(model):
+        for d in i.type.tensor_type.shape.dim:
+            if d.HasField("dim_param") and d.dim_param in values:
+                d.dim_value = int(values[d.dim_param])
+
+
 def infer(model: Any) -> tuple[dict[str, Shape], dict[str, int]]:
     """(name -> shape, name -> element type) for inputs, initializers and inferred values."""
     import onnx
 
-    try:
-        inferred = onnx.shape_inference.infer_shapes(light_copy(model), strict_mode=False, data_prop=True)
-    except Exception:  # inference failing on one node must not lose the rest: fall back to declared shapes
-        inferred = model
+    from .fold import fold_shapes
+
+    light = light_copy(model)
+    values: dict[str, Any] = {}
+    inferred = light
+    for _ in range(64):  # infer, evaluate the shape arithmetic it exposed, infer again (until nothing new)
+        try:
+            inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False, data_prop=True)
+        except Exception:  # inference failing on one node must not lose the rest: keep what we have
+            break
+        known = _collect(inferred)[0]
+        if not fold_shapes(light, known, values):
+            break
+    return _collect(inferred)
+
+
+def _collect(inferred: Any) -> tuple[dict[str, Shape], dict[str, int]]:
     shapes: dict[str, Shape] = {}
     types: dict[str, int] = {}
     graphs = [inferred.graph]
