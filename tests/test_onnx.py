@@ -246,3 +246,74 @@ def test_cli_bad_file_one_line_exit_2(tmp_path, content):
     r = subprocess.run([sys.executable, "-m", "nncost", str(path)], capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert str(path) in r.stderr
+
+
+# -- more coverage -------------------------------------------------------------------------------
+def test_external_weights_need_not_be_present(tmp_path):
+    m = tiny_cnn(2)
+    path = str(tmp_path / "ext.onnx")
+    onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True, location="weights.bin",
+                    size_threshold=0)
+    os.remove(tmp_path / "weights.bin")
+    r = analyze_onnx(path)
+    assert r.total.params == (16 * 27 + 16) + (10 * 4096 + 10) and r.total.macs == CONV + GEMM
+
+
+def test_a_weight_shared_by_two_nodes_counts_once():
+    from onnx import TensorProto, helper
+
+    from onnx_models import _init
+
+    nodes = [helper.make_node("MatMul", ["X", "W"], ["a"], name="/a/MatMul"),
+             helper.make_node("MatMul", ["a", "W"], ["Y"], name="/b/MatMul")]
+    g = helper.make_graph(nodes, "tied", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 8])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 8])], [_init("W", 8, 8)])
+    r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+    assert r.total.params == 8 * 8 and r.total.macs == 2 * 8 * 8  # one weight, two uses
+
+
+@pytest.mark.parametrize(
+    ("model", "macs", "flops"),
+    [
+        (single("Attention", {"Q": (1, 8, 16, 64), "K": (1, 2, 16, 64), "V": (1, 2, 16, 64)}, (1, 8, 16, 64), {}, opset=23,
+                is_causal=1),
+         fm.sdpa((1, 8, 16, 64), (1, 8, 16, 64), (1, 8, 16, 64), True).macs,
+         fm.sdpa((1, 8, 16, 64), (1, 8, 16, 64), (1, 8, 16, 64), True).flops),
+        (single("Resize", {"X": (1, 3, 8, 8)}, (1, 3, 16, 16), {}, mode="linear"), 0, 3 * 16 * 16 * 9),  # bilinear: 3 lerps
+        (single("MatMulNBits", {"A": (2, 64)}, (2, 32), {}, domain="com.microsoft", K=64, N=32, bits=4, block_size=32),
+         2 * 64 * 32, 2 * 32 * (2 * 64 - 1)),
+        (single("SkipLayerNormalization", {"X": (2, 5, 64), "S": (2, 5, 64)}, (2, 5, 64), {"G": (64,), "B": (64,)},
+                domain="com.microsoft"), 0, 2 * 5 * 64 + fm.layer_norm(2 * 5 * 64, 64).flops),
+        (single("GroupQueryAttention", {"Q": (1, 16, 8 * 64), "K": (1, 16, 2 * 64), "V": (1, 16, 2 * 64)}, (1, 16, 8 * 64), {},
+                domain="com.microsoft", num_heads=8, kv_num_heads=2),
+         fm.sdpa((1, 8, 16, 64), (1, 8, 16, 64), (1, 8, 16, 64), True).macs,
+         fm.sdpa((1, 8, 16, 64), (1, 8, 16, 64), (1, 8, 16, 64), True).flops),
+    ],
+    ids=["Attention-23-gqa-causal", "Resize-linear", "MatMulNBits", "SkipLayerNormalization", "GroupQueryAttention"],
+)
+def test_more_ops(model, macs, flops):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the checker does not know every com.microsoft schema
+        r = analyze_onnx(model) if model.opset_import[0].version <= onnx.defs.onnx_opset_version() else None
+    if r is None:
+        pytest.skip("this onnx package predates the opset")
+    assert (r.total.macs, r.total.flops) == (macs, flops)
+    assert r.unsupported == {}
+
+
+def test_if_counts_the_costlier_branch():
+    from onnx import TensorProto, helper
+
+    from onnx_models import _init
+
+    def branch(name, op):
+        return helper.make_graph([helper.make_node(op, ["X", "W"], [f"{name}_y"], name=f"/{name}/{op}")], name, [],
+                                 [helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [4, 4])])
+
+    nodes = [helper.make_node("If", ["C"], ["Y"], name="/cond/If", then_branch=branch("then", "MatMul"),
+                              else_branch=branch("else", "Add"))]
+    g = helper.make_graph(nodes, "if", [helper.make_tensor_value_info("C", TensorProto.BOOL, []),
+                                        helper.make_tensor_value_info("X", TensorProto.FLOAT, [4, 4])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [4, 4])], [_init("W", 4, 4)])
+    r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+    assert r.total.macs == 4 * 4 * 4  # the MatMul branch, not the Add

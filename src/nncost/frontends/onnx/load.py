@@ -74,7 +74,7 @@ def _checkable(onnx: Any, model: Any, keep_bytes: int = 4096) -> Any:
     lg.value_info.extend(g.value_info)
     declared = {i.name for i in g.input}
     for t in g.initializer:
-        if t.ByteSize() <= keep_bytes:
+        if t.ByteSize() <= keep_bytes and t.data_location != onnx.TensorProto.EXTERNAL:
             lg.initializer.append(t)
         elif t.name not in declared:
             lg.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))

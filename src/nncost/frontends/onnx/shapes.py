@@ -83,7 +83,7 @@ def light_copy(model: Any, keep_bytes: int = 4096) -> Any:
     lg.output.extend(g.output)
     lg.value_info.extend(g.value_info)
     for t in g.initializer:
-        if t.ByteSize() <= keep_bytes:
+        if t.ByteSize() <= keep_bytes and t.data_location != onnx.TensorProto.EXTERNAL:  # external bytes are never read
             lg.initializer.append(t)
         else:
             lt = lg.initializer.add()
