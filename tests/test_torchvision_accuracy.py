@@ -17,6 +17,7 @@ tv = pytest.importorskip("torchvision")
 models = tv.models
 
 import nncost  # noqa: E402
+from nncost.frontends import torchvision_model  # noqa: E402
 
 
 def _weights():
@@ -38,19 +39,12 @@ def test_the_sweep_covers_every_weight():
 @pytest.mark.parametrize(("name", "weight"), WEIGHTS)
 def test_matches_published_params_and_gmacs(name, weight):
     meta = weight.meta
-    kwargs = {"num_classes": len(meta["categories"])} if meta.get("categories") else {}
+    model, shape = torchvision_model(name, weight)  # the construction rules in the docstring above
     crop = weight.transforms.keywords.get("crop_size", 224)
-    size = crop if isinstance(crop, int) else crop[0]
-    if name.startswith("vit_"):
-        kwargs["image_size"] = size
-    if name == "googlenet":
-        kwargs.update(aux_logits=False, init_weights=False)
-    if name == "inception_v3":
-        kwargs.update(aux_logits=True, init_weights=False)
-    model = models.get_model(name, weights=None, **kwargs)
+    assert shape[-1] == (crop if isinstance(crop, int) else crop[0])  # each weight's own crop size
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="nncost")  # nothing may go uncounted
-        report = nncost.analyze(model, (1, 3, size, size))
+        report = nncost.analyze(model, shape)
     assert report.total.params == meta["num_params"]
     assert round(report.total.macs / 1e9, 3) == meta["_ops"]
     assert report.unsupported == {}

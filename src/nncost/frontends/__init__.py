@@ -25,14 +25,21 @@ from typing import Any
 from ..errors import ModelSpecError, ShapeError, require
 from ..report import Report
 
-__all__ = ["analyze_spec", "resolve_torch_model"]
+__all__ = ["analyze_spec", "resolve_torch_model", "torchvision_model"]
 
 
 def _torch() -> Any:
     return require("torch", "torch", "analysing a PyTorch model")
 
 
-def _torchvision(name: str) -> tuple[Any, tuple[int, ...]]:
+def torchvision_model(name: str, weight: Any = None) -> tuple[Any, tuple[int, ...]]:
+    """A torchvision model as its pretrained ``weight`` (default: the DEFAULT one) is built,
+    with weights=None, and its input shape at that weight's crop size.
+
+    The weight's number of classes; googlenet without its auxiliary heads (as its
+    pretrained weights are built); inception_v3 with them (torchvision's published count
+    includes them); ViTs at the weight's image size; video models with 16 frames.
+    """
     tv: Any = require("torchvision", "vision", f"torchvision:{name}")
     models = tv.models
     available = models.list_models()
@@ -44,21 +51,21 @@ def _torchvision(name: str) -> tuple[Any, tuple[int, ...]]:
     kwargs: dict[str, Any] = {}
     size = 224
     try:
-        w = models.get_model_weights(name).DEFAULT
+        w = weight if weight is not None else models.get_model_weights(name).DEFAULT
         if w.meta.get("categories"):
             kwargs["num_classes"] = len(w.meta["categories"])
         crop = getattr(w.transforms, "keywords", {}).get("crop_size")
         if crop is None:
             crop = getattr(w.transforms(), "crop_size", [224])
         size = crop if isinstance(crop, int) else crop[0]
-        if name.startswith("vit_"):
-            kwargs["image_size"] = size
-        if name == "googlenet":
-            kwargs.update(aux_logits=False, init_weights=False)
-        if name == "inception_v3":
-            kwargs.update(aux_logits=True, init_weights=False)
     except (ValueError, KeyError, AttributeError):
         pass
+    if name.startswith("vit_"):
+        kwargs["image_size"] = size
+    if name == "googlenet":
+        kwargs.update(aux_logits=False, init_weights=False)
+    if name == "inception_v3":
+        kwargs.update(aux_logits=True, init_weights=False)
     model = models.get_model(name, weights=None, **kwargs)
     shape: tuple[int, ...]
     frames = 16 if name in ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s", "swin3d_t", "swin3d_s", "swin3d_b") else 0
@@ -110,7 +117,7 @@ def resolve_torch_model(spec: str, trust_pickle: bool = False) -> tuple[Any, tup
         cls, default = MODELS[rest]
         return cls(), default, spec
     if sep and scheme == "torchvision":
-        model, shape = _torchvision(rest)
+        model, shape = torchvision_model(rest)
         return model, shape, spec
     if sep and scheme == "timm":
         model, shape = _timm(rest)

@@ -54,30 +54,14 @@ def _validate(onnx: Any, model: Any, name: str) -> None:
         raise ModelSpecError(f"{name}: invalid ONNX model: {type(exc).__name__}") from None
 
 
-def _checkable(onnx: Any, model: Any, keep_bytes: int = 4096) -> Any:
-    """The model with each large initializer turned into a declared graph input.
+def _checkable(onnx: Any, model: Any) -> Any:
+    """The model with its large initializers declared as graph inputs instead.
 
     The checker serialises the whole proto; for a 100 MB model that is most of the run
-    time, and the values of weights are not what it checks. A graph input with the same
-    name, type and shape keeps every node's reference valid.
+    time, and the values of weights are not what it checks.
     """
-    light = onnx.ModelProto()
-    for field in ("ir_version", "producer_name", "producer_version", "domain", "model_version"):
-        setattr(light, field, getattr(model, field))
-    light.opset_import.extend(model.opset_import)
-    light.functions.extend(model.functions)
-    g, lg = model.graph, light.graph
-    lg.name = g.name
-    lg.node.extend(g.node)
-    lg.input.extend(g.input)
-    lg.output.extend(g.output)
-    lg.value_info.extend(g.value_info)
-    declared = {i.name for i in g.input}
-    for t in g.initializer:
-        if t.ByteSize() <= keep_bytes and t.data_location != onnx.TensorProto.EXTERNAL:
-            lg.initializer.append(t)
-        elif t.name not in declared:
-            lg.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    from .shapes import light_copy
+
     if model.ir_version < 4:  # before IR 4 every initializer had to be an input already
         return model
-    return light
+    return light_copy(model, declare=True)

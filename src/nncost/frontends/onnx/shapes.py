@@ -64,11 +64,13 @@ def bind_inputs(model: Any, shapes: Mapping[str, Sequence[int]], positional: Seq
     return bindings
 
 
-def light_copy(model: Any, keep_bytes: int = 4096) -> Any:
+def light_copy(model: Any, keep_bytes: int = 4096, declare: bool = False) -> Any:
     """The model without the bytes of its large initializers (their dims and types stay).
 
     Shape inference needs the values of small integer tensors (shape arithmetic), never
     those of weights; serialising a 350 MB model for it would dominate the run time.
+    With ``declare``, stripped weights become declared graph inputs instead (same name,
+    type and shape), which is what the checker accepts.
     """
     import onnx
 
@@ -82,9 +84,14 @@ def light_copy(model: Any, keep_bytes: int = 4096) -> Any:
     lg.input.extend(g.input)
     lg.output.extend(g.output)
     lg.value_info.extend(g.value_info)
+    light.functions.extend(model.functions)
+    declared = {i.name for i in g.input}
     for t in g.initializer:
         if t.ByteSize() <= keep_bytes and t.data_location != onnx.TensorProto.EXTERNAL:  # external bytes are never read
             lg.initializer.append(t)
+        elif declare:
+            if t.name not in declared:
+                lg.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
         else:
             lt = lg.initializer.add()
             lt.name, lt.data_type = t.name, t.data_type
