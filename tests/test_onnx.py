@@ -43,6 +43,21 @@ def test_tiny_cnn_exact(tmp_path):
     assert r.unsupported == {}
 
 
+def test_memory_traffic(tmp_path):
+    r = analyze_onnx(tiny_cnn(2))
+    weights = 4 * ((16 * 27 + 16) + (10 * 4096 + 10))  # float32 parameters, read once by their node
+    acts = 4 * 2 * (3 * 32 * 32 + 16 * 32 * 32 + 16 * 32 * 32 + 16 * 16 * 16 + 16 * 16 * 16)  # conv, relu, pool, flatten, gemm inputs
+    written = 4 * 2 * (16 * 32 * 32 + 16 * 32 * 32 + 16 * 16 * 16 + 16 * 16 * 16 + 10)
+    assert (r.total.read_bytes, r.total.write_bytes) == (weights + acts, written)
+    assert r.layer("features.conv").write_bytes == 4 * 2 * 16 * 32 * 32
+
+
+def test_torch_reports_no_bytes_rather_than_zero():
+    torch = pytest.importorskip("torch")
+    r = __import__("nncost").analyze(torch.nn.Linear(4, 4), (2, 4))
+    assert r.total.read_bytes is None and r.to_dict()["total"]["read_bytes"] is None
+
+
 def test_scope_tree_from_node_names(tmp_path):
     r = analyze_onnx(tiny_cnn(2))
     assert [(n.path, n.type) for n in r.layers] == [
@@ -66,6 +81,8 @@ def test_unbound_batch_becomes_a_formula():
     assert s["symbols"] == ["N"] and s["evaluated_at"] == {"N": 1}
     assert s["total"]["macs"] == f"{(CONV + GEMM) // 2}·N"  # per sample, times N
     assert s["layers"]["features.conv"]["macs"] == f"{CONV // 2}·N"
+    weights = 4 * 41_418
+    assert s["total"]["read_bytes"] == f"{weights} + {4 * (3 * 32 * 32 + 2 * 16 * 32 * 32 + 2 * 16 * 16 * 16)}·N"
     assert r.total.macs == (CONV + GEMM) // 2  # the numbers are the formulas at N = 1, as the note says
     assert r.unsupported == {} and any("N = 1" in n for n in r.notes)
 

@@ -55,6 +55,8 @@ class Node:
     unsupported: dict[str, int] = field(default_factory=dict)  # op -> count, in this subtree
     backward_macs: int = 0  # when a backward pass was counted
     backward_flops: int = 0
+    read_bytes: int | None = None  # bytes of the inputs its ops read (weights included); None: not computed
+    write_bytes: int | None = None  # bytes of the outputs its ops write; None: not computed
 
     @property
     def cost(self) -> Cost:
@@ -82,6 +84,8 @@ class Totals:
     flops: int
     backward_macs: int = 0  # 0 unless the report counted a backward pass
     backward_flops: int = 0
+    read_bytes: int | None = None  # memory traffic, where the frontend computes it (ONNX)
+    write_bytes: int | None = None
 
     @property
     def train_macs(self) -> int:
@@ -133,6 +137,8 @@ class Report:
             flops=r.flops,
             backward_macs=r.backward_macs,
             backward_flops=r.backward_flops,
+            read_bytes=r.read_bytes,
+            write_bytes=r.write_bytes,
         )
 
     def __iter__(self) -> Iterator[Node]:

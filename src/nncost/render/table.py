@@ -57,6 +57,11 @@ def _totals(report: Report) -> list[str]:
         f"MACs          {grouped(t.macs):>20}  ({si(t.macs)})",
         f"FLOPs         {grouped(t.flops):>20}  ({si(t.flops)})",
     ]
+    if t.read_bytes is not None:
+        from ..units import bytes_iec
+
+        lines.append(f"bytes         reads {bytes_iec(t.read_bytes)}, writes {bytes_iec(t.write_bytes)} "
+                     "(node inputs incl. weights / outputs)")
     if t.backward_macs or t.backward_flops:
         lines += [
             f"backward MACs {grouped(t.backward_macs):>20}  ({si(t.backward_macs)})",
@@ -108,6 +113,7 @@ def _symbolic(sym: dict[str, Any]) -> list[str]:
     names = ", ".join(sym["symbols"])
     at = ", ".join(f"{k} = {v}" for k, v in sym["evaluated_at"].items())
     return [f"MACs({names})  = {sym['total']['macs']}", f"FLOPs({names}) = {sym['total']['flops']}",
+            f"bytes read({names}) = {sym['total']['read_bytes']}, written = {sym['total']['write_bytes']}",
             f"(the numbers above are these formulas at {at}; bind the dims with --input-shape for exact values)"]
 
 

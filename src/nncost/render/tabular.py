@@ -11,7 +11,7 @@ from ..units import grouped
 __all__ = ["COLUMNS", "to_csv", "to_markdown"]
 
 COLUMNS = ("path", "type", "depth", "params", "trainable_params", "non_trainable_params", "buffers",
-           "macs", "flops", "calls", "input_shapes", "output_shapes")
+           "macs", "flops", "calls", "input_shapes", "output_shapes", "read_bytes", "write_bytes")
 
 
 def _rows(report: Report) -> list[dict[str, object]]:

@@ -26,6 +26,9 @@ from .shapes import Shape, bind_inputs, bind_symbols, free_symbols, graph_inputs
 __all__ = ["analyze_onnx"]
 
 _FLOAT_TYPES = frozenset({1, 10, 11, 14, 15, 16, 17, 18, 19, 20, 23, 24, 25})
+# bits per element of each ONNX element type
+_ITEM_BITS = {1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64, 15: 128,
+              16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4}
 
 
 def scope_of(name: str | bytes) -> str | None:
@@ -53,6 +56,7 @@ class _Walk:
         self.shapes = shapes
         self.types = types
         self.cost: dict[str, Cost] = defaultdict(Cost)
+        self.traffic: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # scope -> [read, written] bytes
         self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
         self.ignored: Counter[str] = Counter()
         self.counted = 0
@@ -81,8 +85,27 @@ class _Walk:
             total += cost
         return total
 
+    def bytes_of(self, name: str) -> int | None:
+        s, t = self.shapes.get(name), self.types.get(name)
+        if s is None or t is None or any(not isinstance(d, int) for d in s) or t not in _ITEM_BITS:
+            return None
+        n = 1
+        for d in s:
+            n *= int(d)  # type: ignore[arg-type]  # ints, checked above
+        return (n * _ITEM_BITS[t] + 7) // 8
+
+    def count_traffic(self, node: Any, scope: str, times: int) -> None:
+        """Bytes the node reads (every input, weights included) and writes (every output)."""
+        ins = [self.bytes_of(i) for i in node.input if i]
+        outs = [self.bytes_of(o) for o in node.output if o]
+        acc = self.traffic[scope]
+        acc[0] += sum(b for b in ins if b is not None) * times
+        acc[1] += sum(b for b in outs if b is not None) * times
+
     def node(self, node: Any, scope: str, times: int) -> Cost:
         self.current = node
+        if node.op_type not in ("Constant", "If", "Loop", "Scan"):
+            self.count_traffic(node, scope, times)
         key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}:{node.op_type}"
         if node.op_type == "Constant":
             for a in node.attribute:
@@ -242,13 +265,14 @@ def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsCon
     first = next(iter(runs.values()))
     for node in first.layers:
         exprs = {}
-        for metric in ("macs", "flops"):
+        for metric in ("macs", "flops", "read_bytes", "write_bytes"):
 
             def measure(v: Mapping[str, int], p: str = node.path, m: str = metric) -> int:
                 return int(getattr(by_path[tuple(v[s] for s in symbols)][p], m))
 
             poly = sym.fit(symbols, measure)
             if poly is None:
+                metric = metric.replace("_", " ")
                 base.notes.append(f"{metric} of {node.path or 'the model'} is not a polynomial in {', '.join(symbols)} "
                                   "(a dim goes through floor division, e.g. a strided conv); bind it with --input-shape")
                 return base
@@ -256,13 +280,15 @@ def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsCon
         formulas[node.path] = {m: sym.format_poly(p, symbols) for m, p in exprs.items()}
         node.macs = int(sym.evaluate(exprs["macs"], symbols, ones))
         node.flops = int(sym.evaluate(exprs["flops"], symbols, ones))
+        node.read_bytes = int(sym.evaluate(exprs["read_bytes"], symbols, ones))
+        node.write_bytes = int(sym.evaluate(exprs["write_bytes"], symbols, ones))
     shapes = {n.path: n for n in base.layers}
     for node in first.layers:  # keep the symbolic shapes of the unbound graph for display
         if node.path in shapes:
             node.input_shapes, node.output_shapes = shapes[node.path].input_shapes, shapes[node.path].output_shapes
     first.inputs = base.inputs
     first.notes = [n for n in first.notes if "shape" not in n] + [
-        f"dynamic dims {', '.join(symbols)} kept as symbols: MACs and FLOPs are formulas in them (JSON 'symbolic'); "
+        f"dynamic dims {', '.join(symbols)} kept as symbols: MACs, FLOPs and bytes are formulas in them (JSON 'symbolic'); "
         f"the numbers shown are those formulas at {', '.join(f'{s} = 1' for s in symbols)}"]
     first.extra["symbolic"] = {"symbols": symbols, "evaluated_at": ones, "total": formulas[""], "layers": formulas}
     return first
@@ -288,14 +314,15 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
         for i in range(1, len(parts) + 1):
             full.add(".".join(parts[:i]))
     order = sorted(full, key=lambda p: [] if not p else p.split("."))
-    acc = {p: [0, 0, 0] for p in order}
+    acc = {p: [0, 0, 0, 0, 0] for p in order}
     uns: dict[str, Counter[str]] = {p: Counter() for p in order}
     for p in order:
         c = walk.cost.get(p, Cost())
-        own = [params.get(p, 0), c.macs, c.flops]
+        rw = walk.traffic.get(p, [0, 0])
+        own = [params.get(p, 0), c.macs, c.flops, rw[0], rw[1]]
         chain = [""] + [".".join(p.split(".")[:i]) for i in range(1, len(p.split(".")) + 1)] if p else [""]
         for a in chain:
-            for k in range(3):
+            for k in range(5):
                 acc[a][k] += own[k]
             uns[a].update(walk.unsupported.get(p, {}))
     nodes = []
@@ -310,7 +337,7 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
             macs=cost.macs, flops=cost.flops,
             input_shapes=[list(shapes[first.input[0]])] if first is not None and first.input and first.input[0] in shapes else [],
             output_shapes=[list(shapes[last.output[0]])] if last is not None and last.output[0] in shapes else [],
-            calls=1 if ops or p else 1, unsupported=dict(uns[p]),
+            calls=1, unsupported=dict(uns[p]), read_bytes=acc[p][3], write_bytes=acc[p][4],
         ))
     if not nodes[0].output_shapes:
         nodes[0].output_shapes = [list(shapes[o.name]) for o in g.output if o.name in shapes]
