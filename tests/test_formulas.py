@@ -336,3 +336,14 @@ def test_cost_arithmetic():
     assert Cost(1, 2) + Cost(3, 4) == Cost(4, 6)
     assert sum([Cost(1, 1), Cost(2, 2)]) == Cost(3, 3)
     assert Cost(1, 2) * 3 == 3 * Cost(1, 2) == Cost(3, 6)
+
+
+def test_small_reductions_and_accumulations():
+    assert fm.cumulative(3 * 10, 10) == Cost(0, 3 * 9)  # n − 1 per row of 10
+    assert fm.norm_reduction(4 * 8) == Cost(0, 2 * 4 * 8)  # square, add (and one root per output, in the n − 1 adds' place)
+    assert fm.accumulate(7) == Cost(0, 7)  # one add per scattered element
+    assert fm.adaptive_pool_backward(5) == Cost(0, 2 * 5)  # one divide, one add per output gradient
+
+
+def test_addmm_is_linear_with_bias():
+    assert fm.addmm((6, 4), (4, 5)) == fm.linear(6, 4, 5, bias=True)  # bias + a @ b

@@ -9,17 +9,33 @@ from __future__ import annotations
 
 from .attention import multi_head_attention, sdpa, sdpa_backward, sdpa_causal_useful_macs
 from .conv import conv, conv_backward, conv_output_shape, conv_params, conv_transpose_output_shape
-from .elementwise import elementwise, log_softmax, mean_reduction, reduction, softmax, softmax_backward, var_reduction
-from .linear import einsum, linear, linear_params, matmul, matmul_shape
+from .elementwise import (
+    accumulate,
+    cumulative,
+    elementwise,
+    log_softmax,
+    mean_reduction,
+    norm_reduction,
+    reduction,
+    softmax,
+    softmax_backward,
+    var_reduction,
+)
+from .linear import addmm, einsum, linear, linear_params, matmul, matmul_shape
 from .llm import kv_cache_bytes, rule_2n, rule_6n, rule_kaplan, rule_palm, weight_bytes
 from .misc import embedding, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
-from .pool import adaptive_pool, pool, pool_backward, pool_output_shape
+from .pool import adaptive_pool, adaptive_pool_backward, pool, pool_backward, pool_output_shape
 from .rnn import RnnSpec, rnn, rnn_params, rnn_step
 from .shapes import prod
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "addmm",
+    "adaptive_pool_backward",
+    "norm_reduction",
+    "cumulative",
+    "accumulate",
     "weight_bytes",
     "rule_palm",
     "rule_kaplan",

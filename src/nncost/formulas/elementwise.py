@@ -9,7 +9,8 @@ from __future__ import annotations
 from ..cost import Cost
 from .table import unit
 
-__all__ = ["elementwise", "softmax", "log_softmax", "softmax_backward", "reduction", "mean_reduction", "var_reduction"]
+__all__ = ["elementwise", "softmax", "log_softmax", "softmax_backward", "reduction", "mean_reduction", "var_reduction",
+           "norm_reduction", "cumulative", "accumulate"]
 
 
 def elementwise(name: str, numel: int) -> Cost:
@@ -56,3 +57,20 @@ def var_reduction(in_numel: int, out_numel: int, sqrt: bool = False) -> Cost:
     """Variance over n elements per output: mean n, subtract n, square n, n − 1 adds,
     1 divide -> 4n per output (+1 for the square root of std)."""
     return Cost(0, 4 * in_numel + (out_numel if sqrt else 0))
+
+
+def norm_reduction(in_numel: int) -> Cost:
+    """A vector norm (L2, L1, sum of squares): square or |x| each element, n − 1 adds and
+    one root per output -> 2n per output, i.e. 2 per input element."""
+    return Cost(0, 2 * in_numel)
+
+
+def cumulative(numel: int, dim_len: int) -> Cost:
+    """cumsum / cumprod along a dim of length n: n − 1 operations per row."""
+    rows = numel // dim_len if dim_len else 0
+    return Cost(0, numel - rows)
+
+
+def accumulate(numel: int) -> Cost:
+    """Scatter-add / index-add / a gradient summed into its source rows: one add per element."""
+    return Cost(0, numel * unit("add"))

@@ -12,7 +12,7 @@ from ..cost import Cost
 from ..errors import ShapeError
 from .shapes import Shape, broadcast, prod
 
-__all__ = ["linear", "linear_params", "matmul", "matmul_shape", "einsum"]
+__all__ = ["linear", "linear_params", "matmul", "matmul_shape", "addmm", "einsum"]
 
 
 def linear(rows: int, d_in: int, d_out: int, bias: bool = True) -> Cost:
@@ -52,6 +52,13 @@ def matmul(a: Sequence[int], b: Sequence[int]) -> Cost:
     """
     _, batch, m, k, n = matmul_shape(a, b)
     return Cost(batch * m * n * k, batch * m * n * (2 * k - 1))
+
+
+def addmm(a: Sequence[int], b: Sequence[int]) -> Cost:
+    """bias + a @ b (addmm, baddbmm, addmv): the matmul plus one add per output, which is
+    exactly :func:`linear` with a bias."""
+    out, batch, m, k, n = matmul_shape(a, b)
+    return matmul(a, b) + Cost(0, prod(out))
 
 
 def einsum(equation: str, *shapes: Sequence[int]) -> Cost:

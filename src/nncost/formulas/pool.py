@@ -12,7 +12,7 @@ from ..cost import Cost
 from ..errors import ShapeError
 from .shapes import Shape, as_tuple, pool_out_len, prod
 
-__all__ = ["pool", "pool_backward", "pool_output_shape", "adaptive_pool", "adaptive_windows"]
+__all__ = ["pool", "pool_backward", "adaptive_pool_backward", "pool_output_shape", "adaptive_pool", "adaptive_windows"]
 
 
 def pool(out_shape: Sequence[int], kernel: Sequence[int]) -> Cost:
@@ -73,3 +73,9 @@ def pool_backward(out_numel: int, window: int, kind: str) -> Cost:
     avg: each output's gradient is divided once and added to its window: ∏out·(1 + window).
     """
     return Cost(0, out_numel if kind == "max" else out_numel * (1 + window))
+
+
+def adaptive_pool_backward(out_numel: int) -> Cost:
+    """Gradient of adaptive pooling: per output, one divide and one add into its window.
+    NB: windows of more than one element receive more adds; counted once per output."""
+    return Cost(0, 2 * out_numel)

@@ -197,14 +197,14 @@ def _reduce_mean(n: NodeView) -> Cost:
 
 @ONNX.register("ReduceSumSquare", "ReduceL2", "ReduceL1", "ReduceLogSum")
 def _reduce_norm(n: NodeView) -> Cost:
-    """square (or abs) each element, n − 1 adds, one root/log per output: 2n per output."""
-    return Cost(0, 2 * fm.prod(n.shape(0)))
+    return fm.norm_reduction(fm.prod(n.shape(0)))
 
 
 @ONNX.register("CumSum")
 def _cumsum(n: NodeView) -> Cost:
     x = n.shape(0)
-    return Cost(0, fm.prod(x) - fm.prod(x) // max(x[-1] if x else 1, 1))
+    axis = _axis(int(n.attrs.get("axis", -1)) if "axis" in n.attrs else -1, len(x))
+    return fm.cumulative(fm.prod(x), x[axis] if x else 1)
 
 
 # -- interpolation -------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def _matmul(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
 @ATEN.register(*_ops("addmm", "addmm_", "baddbmm", "baddbmm_", "addmv", "addmv_"))
 def _addmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """bias + a @ b: the matmul plus one add per output (= formulas.linear with bias)."""
-    return fm.matmul(_shape(args[1]), _shape(args[2])) + Cost(0, _numel(out))
+    return fm.addmm(_shape(args[1]), _shape(args[2]))
 
 
 @ATEN.register(*_ops("convolution", "_convolution"))
@@ -198,14 +198,13 @@ def _std(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
 
 @ATEN.register(*_ops("linalg_vector_norm", "norm"))
 def _vector_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-    """|x|², n − 1 adds, one root per output: 2n per output."""
-    return Cost(0, 2 * args[0].numel())
+    return fm.norm_reduction(args[0].numel())
 
 
 @ATEN.register(*_ops("cumsum", "cumprod"))
 def _cumsum(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     x = args[0]
-    return Cost(0, x.numel() - x.numel() // max(_dim_len(x, args[1]), 1))
+    return fm.cumulative(x.numel(), _dim_len(x, args[1]))
 
 
 # -- pooling -----------------------------------------------------------------------------
@@ -239,7 +238,7 @@ def _avg_pool_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) ->
 @ATEN.register(*_ops("_adaptive_avg_pool2d_backward", "_adaptive_avg_pool3d_backward", "adaptive_max_pool2d_backward",
                      "adaptive_max_pool3d_backward"))
 def _adaptive_pool_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-    return Cost(0, 2 * args[0].numel())  # per output gradient: one divide, added into its window once per element (NB)
+    return fm.adaptive_pool_backward(args[0].numel())
 
 
 # -- interpolation -----------------------------------------------------------------------
@@ -269,7 +268,7 @@ def _embedding(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
 
 @ATEN.register(*_ops("embedding_dense_backward", "embedding_backward"))
 def _embedding_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-    return Cost(0, args[0].numel())  # each row's gradient added into its table row
+    return fm.accumulate(args[0].numel())  # each row's gradient added into its table row
 
 
 # -- attention kernels (the function level canonicalises forward; these catch direct calls and backward)
@@ -395,11 +394,11 @@ def _gelu_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cos
 def _index_put(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """x[idx] = v is a copy; with accumulate=True each value is added once."""
     accumulate = bool(_arg(args, kwargs, 3, "accumulate", False))
-    return Cost(0, _numel(args[2])) if accumulate and _is_float(args[2]) else Cost()
+    return fm.accumulate(_numel(args[2])) if accumulate and _is_float(args[2]) else Cost()
 
 
 @ATEN.register(*_ops("index_add", "index_add_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_"))
 def _scatter_add(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """Each source element is added (reduced) into the output once."""
     src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else first_tensor(args[1:])
-    return Cost(0, _numel(src)) if _is_float(src) else Cost()
+    return fm.accumulate(_numel(src)) if _is_float(src) else Cost()
