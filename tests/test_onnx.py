@@ -14,7 +14,7 @@ onnx = pytest.importorskip("onnx")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from nncost import analyze_onnx  # noqa: E402
+from nncost import Cost, analyze_onnx  # noqa: E402
 from nncost import formulas as fm  # noqa: E402
 from nncost.errors import ModelSpecError, NncostError, ShapeError, UnsupportedError  # noqa: E402
 from onnx_models import loop, lstm, single, tiny_cnn  # noqa: E402
@@ -131,8 +131,12 @@ def test_user_proto_is_not_modified():
         (single("GlobalAveragePool", {"X": (1, 2048, 7, 7)}, (1, 2048, 1, 1), {}), fm.adaptive_pool((1, 2048, 7, 7), (1, 1))),
         (single("Sigmoid", {"X": (1, 1000)}, (1, 1000), {}), fm.elementwise("sigmoid", 1000)),
         (single("ReduceMean", {"X": (4, 10)}, (4, 1), {}, keepdims=1), fm.mean_reduction(40, 4)),
+        (single("Sum", {"A": (2, 5), "B": (2, 5), "C": (2, 5)}, (2, 5), {}), Cost(0, 10 * 2)),  # 3 inputs: 2 adds each
+        (single("Mean", {"A": (2, 5), "B": (2, 5), "C": (2, 5)}, (2, 5), {}), Cost(0, 10 * (2 + 1))),  # 2 adds, 1 divide
+        (single("Max", {"A": (2, 5), "B": (2, 5), "C": (2, 5)}, (2, 5), {}), Cost(0, 10 * 2)),  # 2 comparisons
     ],
-    ids=["ConvTranspose", "Einsum", "MatMul", "Softmax", "LayerNorm", "GlobalAveragePool", "Sigmoid", "ReduceMean"],
+    ids=["ConvTranspose", "Einsum", "MatMul", "Softmax", "LayerNorm", "GlobalAveragePool", "Sigmoid", "ReduceMean",
+         "Sum-3", "Mean-3", "Max-3"],
 )
 def test_single_ops_use_the_shared_formulas(model, expected):
     r = analyze_onnx(model)

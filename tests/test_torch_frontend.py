@@ -332,3 +332,18 @@ def test_children_add_up_to_the_root_and_dataframe():
     df = r.to_dataframe()
     assert isinstance(df, pd.DataFrame) and list(df["path"])[:2] == ["", "stem"]
     assert int(df.loc[df["path"] == "fc2", "macs"].iloc[0]) == 300 * 100
+
+
+def test_fused_attention_kernels_read_is_causal_by_name():
+    # _scaled_dot_product_efficient_attention(q, k, v, attn_bias, compute_log_sumexp, dropout_p, is_causal, ...):
+    # compute_log_sumexp=True at position 4 must not be taken for is_causal
+    from nncost.frontends.torch.bindings import ATEN
+
+    aten = torch.ops.aten
+    q = torch.empty(1, 2, 8, 16, device="meta")
+    bind = ATEN.binding(aten._scaled_dot_product_efficient_attention)
+    shape = (1, 2, 8, 16)
+    assert bind((q, q, q, None, True, 0.0, False), {}, None) == fm.sdpa(shape, shape, shape, masked=False)
+    assert bind((q, q, q, None, True, 0.0, True), {}, None) == fm.sdpa(shape, shape, shape, masked=True)
+    cpu = ATEN.binding(aten._scaled_dot_product_flash_attention_for_cpu)
+    assert cpu((q, q, q, 0.0, True), {}, None) == fm.sdpa(shape, shape, shape, masked=True)  # is_causal at 4 here

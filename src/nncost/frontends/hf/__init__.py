@@ -137,7 +137,7 @@ def analyze_hf(
     data, name = load_config(config)
     model, cfg, task = build(data)
     inputs = default_inputs(cfg, task, batch, seq, gen)
-    report = analyze(model, inputs=inputs, dtype=_torch_dtype(dtype), name=f"hf:{name}", **options)
+    report = analyze(model, inputs=inputs, dtype=torch_dtype(dtype), name=f"hf:{name}", **options)
     report.frontend = "hf"
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
     if task == "causal" and llm and not options.get("backward"):
@@ -148,8 +148,10 @@ def analyze_hf(
     return report
 
 
-def _torch_dtype(dtype: str | None) -> str | None:
-    if dtype is None:
+def torch_dtype(dtype: str | None) -> str | None:
+    """The dtype to run the analysis in for a --dtype. Formats torch cannot run on meta
+    (fp8, int8, int4) only size the weights and the KV cache; the analysis keeps the
+    model's own dtype for them."""
+    if dtype is None or dtype.lower() in ("fp8", "int8", "int4"):
         return None
-    return {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(dtype.lower(), None if dtype.lower() in (
-        "fp8", "int8", "int4") else dtype)
+    return {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(dtype.lower(), dtype)

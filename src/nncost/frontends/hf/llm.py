@@ -57,8 +57,9 @@ def _embedding_params(model: Any) -> int:
 
 def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen: int, dtype: str, flops: str = "seed") -> dict[str, Any]:
     from ..torch import analyze
+    from . import torch_dtype
 
-    tdtype = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(dtype.lower())
+    tdtype = torch_dtype(dtype)
     layers = cfg.num_hidden_layers
     heads = cfg.num_attention_heads
     kv_heads = getattr(cfg, "num_key_value_heads", None) or heads

@@ -52,9 +52,10 @@ def _attrs(node: Any) -> dict[str, Any]:
 
 
 class _Walk:
-    def __init__(self, shapes: dict[str, Shape], types: dict[str, int]) -> None:
+    def __init__(self, shapes: dict[str, Shape], types: dict[str, int], initializers: dict[str, Any] | None = None) -> None:
         self.shapes = shapes
         self.types = types
+        self.initializers: dict[str, Any] = initializers or {}
         self.cost: dict[str, Cost] = defaultdict(Cost)
         self.traffic: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # scope -> [read, written] bytes
         self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
@@ -78,8 +79,7 @@ class _Walk:
             sc = scope_of(label)
             scope = sc if sc is not None else (scope_default if times != 1 or scope_default else
                                                (label or f"{node.op_type}_{i}"))
-            flat = sc is None and not scope_default and times == 1
-            cost = self.node(node, scope if not flat else scope, times)
+            cost = self.node(node, scope, times)
             if times == 1:
                 self.ops[scope].append(node)
             total += cost
@@ -135,7 +135,7 @@ class _Walk:
             # which branch runs is data-dependent: count the costlier one (an upper bound, noted)
             best = Cost()
             for g in graphs.values():
-                probe = _Walk(self.shapes, self.types)
+                probe = _Walk(self.shapes, self.types, self.initializers)
                 c = probe.graph(g, scope, 1)
                 if c.flops >= best.flops:
                     best = c
@@ -147,7 +147,7 @@ class _Walk:
             self.unsupported[scope][f"{key} (trip count unknown)"] += 1
             return Cost()
         body = graphs["body"]
-        probe = _Walk(self.shapes, self.types)
+        probe = _Walk(self.shapes, self.types, self.initializers)
         c = probe.graph(body, scope, 1) * (trips * times)
         for sc, ops in probe.unsupported.items():
             self.unsupported[sc].update(ops)
@@ -163,12 +163,12 @@ class _Walk:
             s = self.shapes.get(first)
             return s[0] if s and isinstance(s[0], int) else None
         name = node.input[0] if node.input else ""
-        t = self.constants.get(name) or self.initializers.get(name)
+        t = self.constants.get(name)
+        if t is None:
+            t = self.initializers.get(name)
         if t is None:
             return None
         return int(numpy_helper.to_array(t).reshape(-1)[0])
-
-    initializers: dict[str, Any] = {}
 
 
 def _params(g: Any, consumers: dict[str, str]) -> dict[str, int]:
@@ -296,7 +296,7 @@ def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsCon
 
 def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: FlopsConvention, name: str) -> Report:
     g = model.graph
-    _Walk.initializers = {t.name: t for t in g.initializer}
+    walk.initializers = {t.name: t for t in g.initializer}
     walk.graph(g, "", 1)
 
     consumers: dict[str, str] = {}

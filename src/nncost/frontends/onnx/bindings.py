@@ -294,10 +294,10 @@ def _ew(name: str) -> Binding:
 
 
 _ELEMENTWISE: dict[str, Sequence[str]] = {
-    "add": ("Add", "Sum", "Mean", "com.microsoft:BiasAdd"), "sub": ("Sub",), "mul": ("Mul",), "div": ("Div", "Mod"),
+    "add": ("Add", "com.microsoft:BiasAdd"), "sub": ("Sub",), "mul": ("Mul",), "div": ("Div", "Mod"),
     "neg": ("Neg",), "abs": ("Abs", "Sign", "Floor", "Ceil", "Round"), "exp": ("Exp",), "log": ("Log",),
     "sqrt": ("Sqrt",), "pow": ("Pow",), "reciprocal": ("Reciprocal",), "erf": ("Erf",), "sin": ("Sin", "Asin", "Sinh", "Atan"),
-    "cos": ("Cos", "Acos", "Cosh", "Tan"), "max": ("Max", "Min"), "clamp": ("Clip",), "where": ("Where",),
+    "cos": ("Cos", "Acos", "Cosh", "Tan"), "clamp": ("Clip",), "where": ("Where",),
     "compare": ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "IsNaN", "IsInf"),
     "relu": ("Relu", "ThresholdedRelu"), "leaky_relu": ("LeakyRelu",), "prelu": ("PRelu",), "elu": ("Elu",),
     "celu": ("Celu",), "selu": ("Selu",), "sigmoid": ("Sigmoid",), "tanh": ("Tanh",), "softplus": ("Softplus",),
@@ -306,6 +306,16 @@ _ELEMENTWISE: dict[str, Sequence[str]] = {
 }
 for _name, _ops in _ELEMENTWISE.items():
     ONNX.register(*_ops)(_ew(_name))
+
+
+@ONNX.register("Sum", "Mean", "Max", "Min")
+def _variadic(n: NodeView) -> Cost:
+    """k inputs combined element-wise: k − 1 adds (or comparisons) per output; Mean also divides once."""
+    if not n.floating():
+        return ZERO
+    k = sum(n.present)
+    per = max(k - 1, 0) * fm.unit("add" if n.op_type in ("Sum", "Mean") else "max") + (fm.unit("div") if n.op_type == "Mean" else 0)
+    return Cost(0, n.out_numel() * per)
 
 
 @ONNX.register("Gelu")

@@ -272,14 +272,26 @@ def _embedding_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
 
 
 # -- attention kernels (the function level canonicalises forward; these catch direct calls and backward)
-@ATEN.register(*_ops("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
-                     "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
-                     "_efficient_attention_forward", "_flash_attention_forward", "scaled_dot_product_attention",
-                     "_scaled_dot_product_attention_math"))
-def _sdpa(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-    q, k, v = args[0], args[1], args[2]
-    causal = bool(kwargs.get("is_causal", False)) or any(a is True for a in args[3:6])
-    return fm.sdpa(_shape(q), _shape(k), _shape(v), causal)
+def _sdpa_binding(packet: Any) -> Binding:
+    """Each fused SDPA kernel puts is_causal and its mask at its own position: read them by name."""
+    names = [a.name for a in packet.default._schema.arguments]
+    causal_at = names.index("is_causal") if "is_causal" in names else None
+    mask_at = next((names.index(n) for n in ("attn_mask", "attn_bias") if n in names), None)
+
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        q, k, v = args[0], args[1], args[2]
+        causal = bool(_arg(args, kwargs, causal_at, "is_causal", False)) if causal_at is not None else False
+        mask = _arg(args, kwargs, mask_at, names[mask_at], None) if mask_at is not None else None
+        return fm.sdpa(_shape(q), _shape(k), _shape(v), causal or mask is not None)
+
+    return bind
+
+
+for _packet in _ops("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
+                    "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
+                    "_efficient_attention_forward", "_flash_attention_forward", "scaled_dot_product_attention",
+                    "_scaled_dot_product_attention_math"):
+    ATEN.register(_packet)(_sdpa_binding(_packet))
 
 
 ATTENTION_OPS = frozenset(_ops("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
