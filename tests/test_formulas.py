@@ -91,12 +91,19 @@ def test_matmul_mismatch_raises():
         ("ij,jk->ik", [(4, 6), (6, 5)], 4 * 6 * 5),
         ("bhqd,bhkd->bhqk", [(2, 8, 16, 64), (2, 8, 32, 64)], 2 * 8 * 16 * 32 * 64),
         ("i,i->", [(7,), (7,)], 7),
-        ("ij,ij->ij", [(3, 4), (3, 4)], 3 * 4),  # element-wise product: |S| = 1
+        ("ij,ij->ij", [(3, 4), (3, 4)], 0),  # element-wise product: nothing summed, no MAC
+        ("i,j->ij", [(5,), (6,)], 0),  # outer product: nothing summed, no MAC
     ],
 )
 def test_einsum(eq, shapes, macs):
     c = fm.einsum(eq, *shapes)
     assert c.macs == macs
+
+
+@pytest.mark.parametrize(("eq", "shapes"), [("i,j->ij", [(5,), (6,)]), ("ij,ij->ij", [(5, 6), (5, 6)])])
+def test_einsum_without_a_sum_is_one_multiply_per_output(eq, shapes):
+    """What torch.einsum runs for these (a broadcast mul): 0 MACs, 5·6 multiplies."""
+    assert fm.einsum(eq, *shapes) == Cost(0, 5 * 6)
 
 
 def test_einsum_equals_matmul():
@@ -141,9 +148,38 @@ def test_conv_transpose_uses_input_size():
     # ConvTranspose2d(16, 8, 4, stride=2, padding=1): 8×8 -> 16×16
     out = fm.conv_transpose_output_shape((1, 16, 8, 8), 8, 4, stride=2, padding=1)
     assert out == (1, 8, 16, 16)  # (8 − 1)·2 − 2 + 3 + 1
-    c = fm.conv((1, 16, 8, 8), (16, 8, 4, 4), out, bias=True, transposed=True)
+    c = fm.conv((1, 16, 8, 8), (16, 8, 4, 4), out, bias=True, transposed=True, stride=2, padding=1)
     assert c.macs == 1 * 16 * 8 * 8 * 8 * 4 * 4  # N·C_in·∏I·(C_out/g)·∏k, not ∏O
-    assert c.flops == 2 * c.macs - 8 * 16 * 16 + 8 * 16 * 16
+    assert c.flops == 2 * c.macs - 8 * 16 * 16 + 8 * 16 * 16  # kernel 4 > stride 2: every output receives products
+
+
+def test_conv_transpose_needs_its_stride():
+    with pytest.raises(ShapeError, match="stride"):
+        fm.conv((1, 16, 8, 8), (16, 8, 4, 4), (1, 8, 16, 16), transposed=True)
+
+
+@pytest.mark.parametrize(("bias", "flops"), [(False, 4), (True, 4 + 16)])
+def test_conv_transpose_stride_larger_than_kernel(bias, flops):
+    """ConvTranspose2d(1, 1, 1, stride=3) on 2×2 -> 4×4: 4 products land on 4 of 16 outputs,
+    no sums; the other 12 outputs are zeros (plus the bias, when there is one)."""
+    c = fm.conv((1, 1, 2, 2), (1, 1, 1, 1), (1, 1, 4, 4), bias=bias, transposed=True, stride=3)
+    assert c == Cost(4, flops)  # 4 multiplies, 0 adds (+ 16 bias adds)
+
+
+def test_conv_backward_stride_larger_than_kernel():
+    """Conv2d(1, 1, 1, stride=3) on 6×6 -> 2×2. grad_input: 4 products land on 4 of 36
+    inputs (4 FLOPs, no adds); grad_weight: 4 products summed into 1 weight (4 + 3)."""
+    c = fm.conv_backward((1, 1, 6, 6), (1, 1, 1, 1), (1, 1, 2, 2), stride=3)
+    assert c == Cost(4 + 4, 4 + (2 * 4 - 1))
+
+
+def test_conv_backward_resnet18_downsample():
+    """resnet18 layer2.0.downsample.0: 1×1 conv 64->128, stride 2, 56×56 -> 28×28. Its input
+    gradient touches only the 64·28·28 = 50,176 inputs a window reads, of 64·56·56 = 200,704."""
+    macs = 128 * 28 * 28 * 64
+    c = fm.conv_backward((1, 64, 56, 56), (128, 64, 1, 1), (1, 128, 28, 28), stride=2)
+    assert c == Cost(2 * macs, (2 * macs - 64 * 28 * 28) + (2 * macs - 128 * 64))
+    assert c.flops == 25_631_744
 
 
 def test_conv_backward_is_twice_forward_macs():
@@ -187,9 +223,13 @@ def test_transposed_conv_macs_equal_its_adjoint_conv(n, g, cin_g, cout_g, k, s, 
         return
     if back != x:
         return  # output_padding would be needed to make the pair exact
-    t = fm.conv(x, (g * cin_g, cout_g, k, k), out, bias=False, transposed=True)
+    t = fm.conv(x, (g * cin_g, cout_g, k, k), out, bias=False, transposed=True, stride=s, padding=p, dilation=d)
     fwd = fm.conv(out, (g * cin_g, cout_g, k, k), x, bias=False)
     assert t.macs == fwd.macs
+    # and it is the very computation of that conv's input gradient: same MACs, same FLOPs
+    grad_in = fm.conv_backward(out, (g * cin_g, cout_g, k, k), x, input_grad=True, weight_grad=False, stride=s, padding=p, dilation=d)
+    assert t == grad_in
+    assert t.flops >= t.macs >= 0  # never negative, whatever the stride
 
 
 # -- pooling -----------------------------------------------------------------------------

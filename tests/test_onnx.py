@@ -121,7 +121,9 @@ def test_user_proto_is_not_modified():
     ("model", "expected"),
     [
         (single("ConvTranspose", {"X": (1, 16, 8, 8)}, (1, 8, 16, 16), {"W": (16, 8, 4, 4)}, strides=[2, 2], pads=[1, 1, 1, 1]),
-         fm.conv((1, 16, 8, 8), (16, 8, 4, 4), (1, 8, 16, 16), False, transposed=True)),
+         fm.conv((1, 16, 8, 8), (16, 8, 4, 4), (1, 8, 16, 16), False, transposed=True, stride=2, padding=1)),
+        (single("ConvTranspose", {"X": (1, 1, 2, 2)}, (1, 1, 4, 4), {"W": (1, 1, 1, 1)}, strides=[3, 3]),
+         Cost(4, 4)),  # stride 3 > kernel 1: 4 products land on 4 of 16 outputs, no sums
         (single("Einsum", {"A": (2, 4, 6), "B": (2, 6, 5)}, (2, 4, 5), {}, equation="bij,bjk->bik"),
          fm.einsum("bij,bjk->bik", (2, 4, 6), (2, 6, 5))),
         (single("MatMul", {"A": (3, 4, 6)}, (3, 4, 5), {"B": (6, 5)}), fm.matmul((3, 4, 6), (6, 5))),
@@ -135,7 +137,7 @@ def test_user_proto_is_not_modified():
         (single("Mean", {"A": (2, 5), "B": (2, 5), "C": (2, 5)}, (2, 5), {}), Cost(0, 10 * (2 + 1))),  # 2 adds, 1 divide
         (single("Max", {"A": (2, 5), "B": (2, 5), "C": (2, 5)}, (2, 5), {}), Cost(0, 10 * 2)),  # 2 comparisons
     ],
-    ids=["ConvTranspose", "Einsum", "MatMul", "Softmax", "LayerNorm", "GlobalAveragePool", "Sigmoid", "ReduceMean",
+    ids=["ConvTranspose", "ConvTranspose-stride-over-kernel", "Einsum", "MatMul", "Softmax", "LayerNorm", "GlobalAveragePool", "Sigmoid", "ReduceMean",
          "Sum-3", "Mean-3", "Max-3"],
 )
 def test_single_ops_use_the_shared_formulas(model, expected):

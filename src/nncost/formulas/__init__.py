@@ -8,12 +8,13 @@ is the formula, with named dimensions and its source.
 from __future__ import annotations
 
 from .attention import multi_head_attention, sdpa, sdpa_backward, sdpa_causal_useful_macs
-from .conv import conv, conv_backward, conv_output_shape, conv_params, conv_transpose_output_shape
+from .conv import conv, conv_backward, conv_coverage, conv_output_shape, conv_params, conv_transpose_output_shape
 from .elementwise import (
     accumulate,
     cumulative,
     elementwise,
     log_softmax,
+    logsumexp,
     mean_reduction,
     norm_reduction,
     reduction,
@@ -21,7 +22,7 @@ from .elementwise import (
     softmax_backward,
     var_reduction,
 )
-from .linear import addmm, einsum, linear, linear_params, matmul, matmul_shape
+from .linear import addmm, einsum, linear, linear_params, matmul, matmul_shape, sparse_matmul
 from .llm import kv_cache_bytes, rule_2n, rule_6n, rule_kaplan, rule_palm, weight_bytes
 from .misc import embedding, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
@@ -31,6 +32,9 @@ from .shapes import prod
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "sparse_matmul",
+    "logsumexp",
+    "conv_coverage",
     "addmm",
     "adaptive_pool_backward",
     "norm_reduction",

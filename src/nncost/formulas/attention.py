@@ -62,12 +62,14 @@ def sdpa_backward(q: Sequence[int], k: Sequence[int], v: Sequence[int]) -> Cost:
 
 
 def sdpa_causal_useful_macs(q: Sequence[int], k: Sequence[int], v: Sequence[int]) -> int:
-    """MACs of the scores and values a causal mask keeps (query i sees keys ≤ i + S − L).
+    """MACs of the scores and values a causal mask keeps, PyTorch's alignment
+    (``is_causal=True`` is top-left: query i sees keys 0..i, whatever S is).
 
-    Kept pairs = Σ_{i<L} min(S, i + 1 + S − L) = L·(S − L) + L·(L + 1)/2 for L ≤ S.
+    Kept pairs = Σ_{i<L} min(S, i + 1) = L·(L + 1)/2 for L ≤ S, else S·(S + 1)/2 + (L − S)·S.
     """
     L, E, S, Ev = q[-2], q[-1], k[-2], v[-1]
-    kept = sum(min(S, max(0, i + 1 + S - L)) for i in range(L)) if L > S else L * (S - L) + L * (L + 1) // 2
+    m = min(L, S)
+    kept = m * (m + 1) // 2 + (L - m) * S
     return prod(q[:-2]) * kept * (E + Ev)
 
 

@@ -6,12 +6,42 @@ Seed §2 with its erratum fixed: w·h are the OUTPUT feature map's size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ..cost import Cost
 from ..errors import ShapeError
 from .shapes import Shape, as_tuple, conv_out_len, conv_transpose_out_len, prod
 
-__all__ = ["conv", "conv_backward", "conv_params", "conv_output_shape", "conv_transpose_output_shape", "same_padding"]
+__all__ = ["conv", "conv_backward", "conv_coverage", "conv_params", "conv_output_shape", "conv_transpose_output_shape", "same_padding"]
+
+
+def conv_coverage(
+    src: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int] | int = 1,
+    padding: Sequence[int] | int = 0,
+    dilation: Sequence[int] | int = 1,
+    dst: Sequence[int] | None = None,
+) -> int:
+    """How many of the ∏dst positions receive at least one product when each of the
+    ∏src positions is scattered by a kernel: position o·s − p + j·d for o < src, j < k.
+
+    A transposed convolution scatters its input (src = input, dst = output); the input
+    gradient of a convolution scatters the output gradient (src = output, dst = input).
+    With stride > dilation·(k − 1) + 1 some positions receive nothing: they are zeros,
+    not sums, and cost no additions. Exact, per spatial dim (the dims are independent).
+    """
+    nd = len(kernel)
+    s = as_tuple(stride, nd, "stride")
+    p = as_tuple(padding, nd, "padding")
+    d = as_tuple(dilation, nd, "dilation")
+    return prod(_covered(src[i], kernel[i], s[i], p[i], d[i], dst[i] if dst is not None else -1) for i in range(nd))
+
+
+@lru_cache(maxsize=4096)
+def _covered(src: int, k: int, s: int, p: int, d: int, size: int) -> int:
+    hit = {o * s - p + j * d for o in range(src) for j in range(k)}
+    return sum(1 for x in hit if x >= 0 and (size < 0 or x < size))
 
 
 def conv(
@@ -20,8 +50,13 @@ def conv(
     out_shape: Sequence[int],
     bias: bool = True,
     transposed: bool = False,
+    stride: Sequence[int] | int | None = None,
+    padding: Sequence[int] | int = 0,
+    dilation: Sequence[int] | int = 1,
 ) -> Cost:
-    """Cost of a convolution from its input, weight and output shapes.
+    """Cost of a convolution from its input, weight and output shapes (a transposed one
+    also needs its ``stride``, ``padding`` and ``dilation``: they decide which outputs
+    receive a product).
 
     Forward: x [N, C_in, *I], w [C_out, C_in/g, *k], out [N, C_out, *O]
       MACs  = N · C_out · ∏O · (C_in/g) · ∏k
@@ -31,15 +66,22 @@ def conv(
     element is multiplied by every weight of its group and scattered into the output:
       MACs  = N · C_in · ∏I · (C_out/g) · ∏k   (the MACs of the forward conv it is the
                                                   adjoint of; onnx-tool and Paddle use ∏O)
-      FLOPs = 2·MACs − N·C_out·∏O + bias·N·C_out·∏O
-    NB: the transposed FLOPs assume every output element receives at least one product.
+      FLOPs = MACs multiplies + (MACs − N·C_out·touched) adds + bias·N·C_out·∏O
+    where touched (:func:`conv_coverage`) is the number of output positions that receive
+    at least one product: all of ∏O unless the stride exceeds the dilated kernel, when
+    the positions between kernels are zeros, not sums.
     """
     per_window = prod(w_shape[1:])  # (C_in/g)·∏k forward, (C_out/g)·∏k transposed
     n_out = prod(out_shape)
     if not transposed:
         return Cost(n_out * per_window, n_out * (2 * per_window - 1 + int(bias)))
     macs = prod(x_shape) * per_window
-    return Cost(macs, 2 * macs - n_out + int(bias) * n_out)
+    if stride is None:
+        raise ShapeError("a transposed convolution's cost needs its stride (and padding, dilation): pass stride=...")
+    nd = len(w_shape) - 2
+    channels = prod(out_shape[: len(out_shape) - nd])  # N·C_out (C_out alone, unbatched)
+    touched = channels * conv_coverage(x_shape[-nd:], w_shape[2:], stride, padding, dilation, out_shape[-nd:]) if nd else n_out
+    return Cost(macs, 2 * macs - touched + int(bias) * n_out)
 
 
 def conv_backward(
@@ -50,18 +92,30 @@ def conv_backward(
     input_grad: bool = True,
     weight_grad: bool = True,
     bias_grad: bool = False,
+    stride: Sequence[int] | int = 1,
+    padding: Sequence[int] | int = 0,
+    dilation: Sequence[int] | int = 1,
 ) -> Cost:
     """Gradients of a convolution (``aten.convolution_backward`` with its output mask).
 
-    Each of grad_input and grad_weight is itself a convolution with the forward's MACs;
-    grad_input sums MACs into ∏x elements, grad_weight into ∏w, so each costs
-    2·MACs − (elements it produces) FLOPs; grad_bias sums the output gradient per
-    channel: ∏out − C_out additions.
+    Each of grad_input and grad_weight is itself a convolution with the forward's MACs.
+    grad_weight sums MACs into ∏w elements: 2·MACs − ∏w FLOPs. grad_input of a
+    convolution scatters the output gradient back through the kernel (a transposed
+    convolution): MACs multiplies plus MACs − (inputs touched) adds, where an input that
+    no window covers (stride > kernel) gets a zero, not a sum (:func:`conv_coverage`);
+    grad_input of a transposed convolution is a plain convolution: 2·MACs − ∏x.
+    grad_bias sums the output gradient per channel: ∏out − C_out additions.
     """
     fwd = conv(x_shape, w_shape, out_shape, False, transposed).macs
     cost = Cost()
     if input_grad:
-        cost += Cost(fwd, 2 * fwd - prod(x_shape))
+        nd = len(w_shape) - 2
+        if transposed or not nd:
+            touched = prod(x_shape)
+        else:
+            touched = prod(x_shape[: len(x_shape) - nd]) * conv_coverage(
+                out_shape[-nd:], w_shape[2:], stride, padding, dilation, x_shape[-nd:])
+        cost += Cost(fwd, 2 * fwd - touched)
     if weight_grad:
         cost += Cost(fwd, 2 * fwd - prod(w_shape))
     if bias_grad:

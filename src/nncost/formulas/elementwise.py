@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..cost import Cost
 from .table import unit
 
-__all__ = ["elementwise", "softmax", "log_softmax", "softmax_backward", "reduction", "mean_reduction", "var_reduction",
+__all__ = ["elementwise", "softmax", "log_softmax", "logsumexp", "softmax_backward", "reduction", "mean_reduction", "var_reduction",
            "norm_reduction", "cumulative", "accumulate"]
 
 
@@ -63,6 +63,20 @@ def norm_reduction(in_numel: int) -> Cost:
     """A vector norm (L2, L1, sum of squares): square or |x| each element, n − 1 adds and
     one root per output -> 2n per output, i.e. 2 per input element."""
     return Cost(0, 2 * in_numel)
+
+
+def logsumexp(numel: int, dim_len: int) -> Cost:
+    """log Σ exp(x) along a dim of length n, the stable way, per output:
+    max n − 1, x − max n, exp n, sum n − 1, log 1, + max 1  ->  4n (with the table's units).
+
+    The same count as writing it out with the maximum computed once:
+    ``m = x.amax(d, keepdim=True); (x - m).exp().sum(d).log() + m.squeeze(d)``.
+    """
+    if not dim_len:
+        return Cost()
+    rows = numel // dim_len
+    per = (dim_len - 1) * unit("max") + dim_len * (unit("sub") + unit("exp")) + (dim_len - 1) * unit("add")
+    return Cost(0, rows * (per + unit("log") + unit("add")))
 
 
 def cumulative(numel: int, dim_len: int) -> Cost:

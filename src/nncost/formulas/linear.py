@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from ..cost import Cost
 from ..errors import ShapeError
+from .table import unit
 from .shapes import Shape, broadcast, prod
 
-__all__ = ["linear", "linear_params", "matmul", "matmul_shape", "addmm", "einsum"]
+__all__ = ["linear", "linear_params", "matmul", "matmul_shape", "addmm", "einsum", "sparse_matmul"]
 
 
 def linear(rows: int, d_in: int, d_out: int, bias: bool = True) -> Cost:
@@ -65,8 +66,9 @@ def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
     """A general einsum, contracted left to right one pair at a time.
 
     For one pair with output indices O and summed indices S (sizes multiplied):
-    MACs = |O| · |S|; FLOPs = |O| · (2·|S| − 1) (an outer or element-wise product,
-    |S| = 1, is |O| multiplications). A single operand is a reduction:
+    MACs = |O| · |S|; FLOPs = |O| · (2·|S| − 1). With no summed index (an outer or
+    element-wise product) there is no accumulation: 0 MACs and |O| multiplications, what
+    ``torch.einsum`` runs (a broadcast ``mul``). A single operand is a reduction:
     FLOPs = |input| − |output| additions. NB: with three or more operands the pairwise
     order is left to right; an optimised order (opt_einsum) may cost less.
     """
@@ -104,6 +106,22 @@ def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
         keep = "".join(c for c in sorted(both) if c in later)
         summed = "".join(c for c in sorted(both) if c not in later)
         k = size(summed)
-        total += Cost(size(keep) * k, size(keep) * (2 * k - 1))
+        if summed:
+            total += Cost(size(keep) * k, size(keep) * (2 * k - 1))
+        else:  # nothing summed: an outer or element-wise product, one multiply per output, no MAC
+            total += Cost(0, size(keep) * unit("mul"))
         left = keep
     return total
+
+
+def sparse_matmul(nnz: int, other: int, touched: int, out_numel: int = 0) -> Cost:
+    """A sparse matrix (``nnz`` stored non-zeros) times a dense one with ``other`` columns
+    (or a dense one with ``other`` rows times a sparse one): only stored values are multiplied.
+
+      MACs  = nnz · other
+      FLOPs = nnz · other multiplies + (nnz · other − touched) adds (+ out_numel for addmm's add)
+    where ``touched`` is the number of output elements that receive at least one product
+    (rows, or columns, holding a non-zero, times ``other``).
+    """
+    macs = nnz * other
+    return Cost(macs, 2 * macs - touched + out_numel)

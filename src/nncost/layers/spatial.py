@@ -55,8 +55,10 @@ def _conv_working(
         isym, osym = "·".join(_I[nd]), "·".join(_O[nd])
         w.append(W("macs", f"N·C_in·{isym}·{cout}·{ks}", f"{mul(n, c_in, *_rev(in_sp))}·{cout_v}·{kv}", cost.macs))
         outs = mul(n, c_out, *_rev(out_sp))
-        w.append(W("flops", f"2·MACs − N·C_out·{osym}" + (f" + N·C_out·{osym}" if bias else ""),
-                   f"2·{cost.macs} − {outs}" + (f" + {outs}" if bias else ""), cost.flops))
+        touched = 2 * cost.macs + (prod(out_sp) * n * c_out if bias else 0) - cost.flops
+        w.append(W("flops", "2·MACs − T" + (f" + N·C_out·{osym}" if bias else "")
+                   + f"  (T: outputs that receive a product, N·C_out·{osym} unless stride > kernel)",
+                   f"2·{cost.macs} − {touched}" + (f" + {outs}" if bias else ""), cost.flops))
     return w
 
 
@@ -74,7 +76,11 @@ def _conv(nd: int, ctx: Ctx, c_in: Any, c_out: Any, kernel_size: Any, stride: An
     else:
         out = fm.conv_output_shape(x, c_out, k, stride, padding, dilation, nd)
         w_shape = (c_out, c_in // groups, *k)
-    cost = fm.conv(x, w_shape, out, bias, transposed)
+    if transposed:
+        cost = fm.conv(x, w_shape, out, bias, transposed, stride=as_tuple(stride, nd, "stride"),
+                       padding=as_tuple(padding, nd, "padding"), dilation=as_tuple(dilation, nd, "dilation"))
+    else:
+        cost = fm.conv(x, w_shape, out, bias, transposed)
     params = fm.conv_params(c_in, c_out, k, groups, bias)  # C_in·C_out/g·∏k (+ C_out), either direction
     n = prod(x[:-nd - 1])
     working = _conv_working(nd, c_in, c_out, groups, k, n, out[-nd:], bias, params, cost, transposed, x[-nd:])

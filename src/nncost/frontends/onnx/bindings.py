@@ -113,7 +113,19 @@ def _conv(n: NodeView) -> Cost:
 
 @ONNX.register("ConvTranspose")
 def _conv_transpose(n: NodeView) -> Cost:
-    return fm.conv(n.shape(0), n.shape(1), n.shape(0, output=True), n.has(2), transposed=True)
+    x, w, out = n.shape(0), n.shape(1), n.shape(0, output=True)
+    nd = len(w) - 2
+    strides = list(n.attrs.get("strides") or [1] * nd)
+    dilations = list(n.attrs.get("dilations") or [1] * nd)
+    pads = n.attrs.get("pads")
+    if pads:
+        begin = list(pads[:nd])
+    else:  # auto_pad: the total padding is what makes the output its size (ONNX ConvTranspose spec)
+        op = list(n.attrs.get("output_padding") or [0] * nd)
+        total = [strides[i] * (x[2 + i] - 1) + op[i] + (w[2 + i] - 1) * dilations[i] + 1 - out[2 + i] for i in range(nd)]
+        upper = n.attrs.get("auto_pad", b"NOTSET") in (b"SAME_UPPER", "SAME_UPPER")
+        begin = [t // 2 if upper else t - t // 2 for t in total]
+    return fm.conv(x, w, out, n.has(2), transposed=True, stride=strides, padding=begin, dilation=dilations)
 
 
 # -- normalisation ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
 from ...errors import InputError, NncostError, ShapeError, UnsupportedError
 from ...report import Node, ParamCount, Report
-from .capture import Capture, run_capture
+from .capture import Capture, output_tensors, run_capture
+from .quantized import packed_numel
 
 __all__ = ["analyze"]
 
@@ -52,33 +53,70 @@ def _is_shape(x: Any) -> bool:
         isinstance(d, int) and not isinstance(d, bool) for d in x)
 
 
-def _materialise(x: Any, name: str, device: torch.device, dtype: torch.dtype | None) -> Any:
-    """A tensor stand-in for an input: shapes become tensors, tensors move to ``device``."""
+_MAX_NUMEL = 2**63 - 1
+SEED = 0  # random inputs and the model's own random draws (dropout) on a real device use this seed
+
+
+def _check_shape(x: Sequence[int], name: str) -> None:
+    if any(d < 0 for d in x):
+        raise ShapeError(f"input {name} has a negative dimension: {list(x)}")
+    n = 1
+    for d in x:
+        n *= d
+    if n > _MAX_NUMEL:
+        raise ShapeError(f"input {name} of shape {list(x)} has {n:,} elements, more than a tensor can hold (2^63 − 1)")
+
+
+def _materialise(x: Any, name: str, device: torch.device, dtype: torch.dtype | None,
+                 gen: torch.Generator | None = None) -> Any:
+    """A tensor stand-in for an input: shapes become tensors, tensors are copied to ``device``
+    (always a copy: the model may write into its inputs; the user's tensors stay as they are)."""
     if isinstance(x, torch.Tensor):
         floating = x.dtype.is_floating_point
         want = dtype if (dtype is not None and floating) else x.dtype
-        if device.type == "meta":
+        if device.type == "meta" and x.layout == torch.strided:
             t = torch.empty(x.shape, dtype=want, device="meta")
         else:
-            t = x.detach().to(device=device, dtype=want)
+            t = x.detach().to(device=device, dtype=want, copy=True)
         return t.requires_grad_(x.requires_grad and floating)
     if _is_shape(x):
-        if any(d < 0 for d in x):
-            raise ShapeError(f"input {name} has a negative dimension: {list(x)}")
+        _check_shape(x, name)
         if any(h in name.lower() for h in _INT_INPUT_HINTS):
             return torch.zeros(tuple(x), dtype=torch.long, device=device)
         if device.type == "meta":
             return torch.empty(tuple(x), dtype=dtype or torch.float32, device="meta")
-        return torch.randn(tuple(x), dtype=dtype or torch.float32, device=device)
+        return torch.randn(tuple(x), dtype=dtype or torch.float32, device=device, generator=gen)
     if isinstance(x, PackedSequence):  # batch_sizes stays an int64 CPU tensor, as PyTorch requires
-        data = _materialise(x.data, f"{name}.data", device, dtype)
+        data = _materialise(x.data, f"{name}.data", device, dtype, gen)
         return PackedSequence(data, x.batch_sizes, x.sorted_indices, x.unsorted_indices)
     if isinstance(x, Mapping):
-        return {k: _materialise(v, f"{name}.{k}", device, dtype) for k, v in x.items()}
+        return {k: _materialise(v, f"{name}.{k}", device, dtype, gen) for k, v in x.items()}
     if isinstance(x, (tuple, list)):
-        items = [_materialise(v, f"{name}[{i}]", device, dtype) for i, v in enumerate(x)]
+        items = [_materialise(v, f"{name}[{i}]", device, dtype, gen) for i, v in enumerate(x)]
         return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
     return x  # scalars, None, flags: passed through as given
+
+
+def _has_sparse(x: Any) -> bool:
+    if isinstance(x, torch.Tensor):
+        return x.layout != torch.strided
+    if isinstance(x, Mapping):
+        return any(_has_sparse(v) for v in x.values())
+    if isinstance(x, (tuple, list)):
+        return any(_has_sparse(v) for v in x)
+    return False
+
+
+def _needs_input(model: torch.nn.Module) -> bool:
+    """Whether ``forward`` has a required argument (a model may take none)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return True
+    return any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+               for p in sig.parameters.values())
 
 
 def _stand_ins(model: torch.nn.Module, device: torch.device, dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
@@ -89,18 +127,19 @@ def _stand_ins(model: torch.nn.Module, device: torch.device, dtype: torch.dtype 
             s = torch.empty(t.shape, dtype=want, device=device)
             if device.type != "meta":
                 s.zero_()
-        else:
-            s = t.detach().to(device=device, dtype=want)
+        else:  # a copy: a forward that writes its buffers (BatchNorm in train mode, counters) must not reach the user's
+            s = t.detach().to(device=device, dtype=want, copy=True)
         out[name] = s.requires_grad_(t.requires_grad and t.dtype.is_floating_point)
     return out
 
 
 def _params(model: torch.nn.Module, paths: Sequence[tuple[str, torch.nn.Module]]) -> dict[str, ParamCount]:
-    """Own parameters and buffers per module; a shared tensor belongs to its first owner."""
+    """Own parameters and buffers per module; a shared tensor belongs to its first owner.
+    Weights packed by quantization (not listed by ``named_parameters``) are frozen parameters."""
     seen: set[int] = set()
     own: dict[str, ParamCount] = {}
     for path, module in paths:
-        tr = nt = bf = 0
+        tr, nt, bf = 0, packed_numel(module), 0
         for p in module._parameters.values():
             if p is None or id(p) in seen:
                 continue
@@ -211,17 +250,24 @@ def analyze(
         else:
             raise ShapeError(f"input_shape must be a shape like (1, 3, 224, 224) or a list of shapes, got {input_shape!r}")
     kw: dict[str, Any] = {**(inputs or {}), **kwargs}
-    if not args and not kw:
+    if isinstance(model, torch.jit.ScriptModule):
+        raise InputError(f"{type(model).__name__} is a TorchScript module (torch.jit.script/trace), which runs below the "
+                         "level nncost captures; analyse the nn.Module it was made from, or export it to ONNX")
+    if not args and not kw and _needs_input(model):
         raise ShapeError("no input given: pass example inputs, input_shape=(...), or keyword inputs such as input_ids=(1, 128)")
 
     named = list(model.named_modules())
     paths = {id(m): p for p, m in named}
     modes = {m: m.training for _, m in named}
     notes: list[str] = []
+    if dev.type == "meta" and (_has_sparse(args) or _has_sparse(kw)):
+        dev = torch.device("cpu")  # a sparse tensor's non-zeros are data: the meta device cannot hold them
+        notes.append("sparse inputs: counted with real CPU tensors (sparse ops cost by their non-zeros)")
 
     def attempt(d: torch.device) -> tuple[Capture, list[Any], dict[str, Any]]:
-        a = [_materialise(x, f"input{i}", d, dt) for i, x in enumerate(args)]
-        k = {n: _materialise(v, n, d, dt) for n, v in kw.items()}
+        gen = torch.Generator(device=d).manual_seed(SEED) if d.type != "meta" else None
+        a = [_materialise(x, f"input{i}", d, dt, gen) for i, x in enumerate(args)]
+        k = {n: _materialise(v, n, d, dt, gen) for n, v in kw.items()}
         direct = d.type == "meta" and dt is None and not backward and all(
             t.device.type == "meta" for t in [*model.parameters(), *model.buffers()])
         stand = {} if direct else _stand_ins(model, d, dt)
@@ -232,34 +278,54 @@ def analyze(
                     return model(*a, **k)
                 return torch.func.functional_call(model, stand, tuple(a), k, strict=False)
 
-        cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
-                          bn_types=_BN_TYPES if fold_bn else ())
+        devices = [d.index or 0] if d.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices, device_type=d.type if d.type == "cuda" else "cuda"):
+            torch.manual_seed(SEED)  # the model's own draws (dropout, sampling) repeat; the user's RNG is restored after
+            cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
+                              bn_types=_BN_TYPES if fold_bn else ())
         return cap, a, k
 
     def failed(exc: Exception, d: torch.device) -> InputError:
         where = f" in module '{exc.nncost_module}'" if getattr(exc, "nncost_module", "") else ""  # type: ignore[attr-defined]
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else ""
+        first = f"{type(exc).__name__}: {first}" if not isinstance(exc, (RuntimeError, NncostError)) else first or type(exc).__name__
         return InputError(f"{type(model).__name__} failed to run on {d.type}{where}: {first}")
 
     try:
         model.train(train)
-        try:
-            cap, a, k = attempt(dev)
-            ran = dev
-        except (NotImplementedError, RuntimeError, NncostError) as exc:
-            on_meta = any(t.device.type == "meta" for t in model.parameters())
-            if dev.type != "meta" or on_meta or isinstance(exc, NncostError):
-                raise failed(exc, dev) from exc
+        with torch.inference_mode(False):
             try:
-                cap, a, k = attempt(torch.device("cpu"))
-            except (NotImplementedError, RuntimeError, NncostError):
-                raise failed(exc, dev) from exc  # it fails on CPU too: the first error is the one to fix
-            notes.append(f"this model cannot run on the meta device ({str(exc).splitlines()[0][:120]}); "
-                         "counted with real CPU tensors instead")
-            ran = torch.device("cpu")
+                cap, a, k = attempt(dev)
+                ran = dev
+            except NncostError:
+                raise
+            except Exception as exc:
+                on_meta = any(t.device.type == "meta" for t in model.parameters())
+                if dev.type != "meta" or on_meta:
+                    raise failed(exc, dev) from exc
+                try:
+                    cap, a, k = attempt(torch.device("cpu"))
+                except NncostError:
+                    raise
+                except Exception:
+                    raise failed(exc, dev) from exc  # it fails on CPU too: the first error is the one to fix
+                notes.append(f"this model cannot run on the meta device ({str(exc).strip().splitlines()[0][:120]}); "
+                             "counted with real CPU tensors instead")
+                ran = torch.device("cpu")
     finally:
         for m, mode in modes.items():
             m.training = mode
+    if backward and not cap.backward_ran:
+        raise InputError(f"backward=True, but no output of {type(model).__name__} needs a gradient (no parameter or "
+                         "input that requires grad reaches it): there is no backward pass to count")
+    if cap.recomputed[0] or cap.recomputed[1]:
+        notes.append(f"activation checkpointing: forwards re-run during the backward ({cap.recomputed[0]:,} MACs, "
+                     f"{cap.recomputed[1]:,} FLOPs) are counted in the backward columns of the modules that re-ran them")
+    if cap.data_dependent:
+        ops = ", ".join(f"{op} x{n}" for op, n in sorted(cap.data_dependent.items()))
+        notes.append(f"the count depends on the input's values ({ops}): counted on random inputs drawn with seed {SEED}, "
+                     "so the same input gives the same number; other data can give another")
 
     def describe(n: str, t: Any) -> dict[str, Any]:
         if isinstance(t, torch.Tensor):

@@ -15,7 +15,7 @@ from ... import formulas as fm
 from ...cost import Cost
 from ...registry import Registry
 
-__all__ = ["ATEN", "ATTENTION_OPS", "Binding", "first_tensor"]
+__all__ = ["ATEN", "ATTENTION_OPS", "SPARSE_AWARE", "Binding", "first_tensor"]
 
 aten = torch.ops.aten
 ATEN: Registry[Any] = Registry("aten ops")
@@ -52,31 +52,46 @@ def _arg(args: Sequence[Any], kwargs: dict[str, Any], i: int, name: str, default
     return kwargs.get(name, default)
 
 
-def _is_float(t: Any) -> bool:
-    return isinstance(t, torch.Tensor) and (t.dtype.is_floating_point or t.dtype.is_complex)
-
-
-def _any_float(args: Sequence[Any], out: Any) -> bool:
-    return _is_float(first_tensor(out)) or any(_is_float(a) for a in args)
-
-
 # -- dot products ------------------------------------------------------------------------
+def _sparse_mm(a: torch.Tensor, b: torch.Tensor, bias: int) -> Cost:
+    """A sparse COO operand costs by its stored non-zeros (formulas.sparse_matmul)."""
+    if a.layout == torch.sparse_coo:
+        rows = a._indices()[0].unique().numel()
+        return fm.sparse_matmul(a._nnz(), b.shape[-1], rows * b.shape[-1], bias)
+    cols = b._indices()[1].unique().numel()
+    return fm.sparse_matmul(b._nnz(), a.shape[0], cols * a.shape[0], bias)
+
+
+def _is_sparse(t: Any) -> bool:
+    return isinstance(t, torch.Tensor) and t.layout == torch.sparse_coo
+
+
 @ATEN.register(*_ops("mm", "bmm", "mv", "dot", "vdot", "matmul"))
 def _matmul(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    if _is_sparse(args[0]) or _is_sparse(args[1]):
+        return _sparse_mm(args[0], args[1], 0)
     return fm.matmul(_shape(args[0]), _shape(args[1]))
 
 
-@ATEN.register(*_ops("addmm", "addmm_", "baddbmm", "baddbmm_", "addmv", "addmv_"))
+@ATEN.register(*_ops("addmm", "addmm_", "baddbmm", "baddbmm_", "addmv", "addmv_", "_sparse_addmm"))
 def _addmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """bias + a @ b: the matmul plus one add per output (= formulas.linear with bias)."""
+    if _is_sparse(args[1]) or _is_sparse(args[2]):
+        return _sparse_mm(args[1], args[2], _numel(out))
     return fm.addmm(_shape(args[1]), _shape(args[2]))
+
+
+# ops whose binding reads a sparse COO operand by its non-zeros; any other op meeting a
+# sparse tensor is reported unsupported rather than counted as if dense
+SPARSE_AWARE = frozenset(_ops("mm", "addmm", "_sparse_addmm"))
 
 
 @ATEN.register(*_ops("convolution", "_convolution"))
 def _conv(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     x, w, bias = args[0], args[1], args[2]
     transposed = bool(_arg(args, kwargs, 6, "transposed", False))
-    return fm.conv(_shape(x), _shape(w), _shape(out), bias is not None, transposed)
+    return fm.conv(_shape(x), _shape(w), _shape(out), bias is not None, transposed,
+                   stride=list(args[3]), padding=list(args[4]), dilation=list(args[5]))
 
 
 @ATEN.register(*_ops("convolution_backward"))
@@ -85,7 +100,8 @@ def _conv_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cos
     grad_out, x, w = args[0], args[1], args[2]
     transposed = bool(args[7])
     mask = args[10]
-    return fm.conv_backward(_shape(x), _shape(w), _shape(grad_out), transposed, bool(mask[0]), bool(mask[1]), bool(mask[2]))
+    return fm.conv_backward(_shape(x), _shape(w), _shape(grad_out), transposed, bool(mask[0]), bool(mask[1]), bool(mask[2]),
+                            stride=list(args[4]), padding=list(args[5]), dilation=list(args[6]))
 
 
 # -- normalisation -----------------------------------------------------------------------
@@ -172,13 +188,18 @@ def _softmax_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> 
     return fm.softmax_backward(args[0].numel(), _dim_len(args[0], args[2]))
 
 
-@ATEN.register(*_ops("sum", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "nansum", "logsumexp", "any", "all"))
+@ATEN.register(*_ops("sum", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "nansum", "any", "all"))
 def _reduce(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     if len(args) > 1 and isinstance(args[1], torch.Tensor):  # max(a, b) / min(a, b): element-wise
-        return fm.elementwise("max", _numel(out)) if _any_float(args, out) else Cost()
-    if not _is_float(args[0]):
-        return Cost()
+        return fm.elementwise("max", _numel(out))
     return fm.reduction(args[0].numel(), _numel(first_tensor(out)))
+
+
+@ATEN.register(*_ops("logsumexp"))
+def _logsumexp(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, dims = args[0], _arg(args, kwargs, 1, "dim", ())
+    n = fm.prod(x.shape[d] for d in dims) if x.dim() and dims else max(x.numel(), 1)
+    return fm.logsumexp(x.numel(), n)
 
 
 @ATEN.register(*_ops("mean", "nanmean"))
@@ -311,9 +332,7 @@ def _sdpa_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cos
 # -- element-wise ------------------------------------------------------------------------
 def _elementwise(name: str) -> Binding:
     def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-        if not _any_float(args, out):
-            return Cost()  # integer/bool arithmetic is not floating-point work
-        return fm.elementwise(name, _numel(first_tensor(out)))
+        return fm.elementwise(name, _numel(first_tensor(out)))  # any dtype: see docs/conventions.md
 
     bind.__name__ = f"elementwise_{name}"
     return bind
@@ -406,11 +425,53 @@ def _gelu_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cos
 def _index_put(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """x[idx] = v is a copy; with accumulate=True each value is added once."""
     accumulate = bool(_arg(args, kwargs, 3, "accumulate", False))
-    return fm.accumulate(_numel(args[2])) if accumulate and _is_float(args[2]) else Cost()
+    return fm.accumulate(_numel(args[2])) if accumulate else Cost()
 
 
 @ATEN.register(*_ops("index_add", "index_add_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_"))
 def _scatter_add(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """Each source element is added (reduced) into the output once."""
     src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else first_tensor(args[1:])
-    return fm.accumulate(_numel(src)) if _is_float(src) else Cost()
+    return fm.accumulate(_numel(src))
+
+
+# -- quantized (torch.ao) ----------------------------------------------------------------
+_Q = torch.ops.quantized
+
+
+def _qops(*names: str) -> list[Any]:
+    return [getattr(_Q, n) for n in names if hasattr(_Q, n)]
+
+
+def _quantized_linear_cost(args: Sequence[Any], relu: bool, out: Any) -> Cost:
+    """x @ Wᵀ + b with W packed (int8 or fp16): the linear formula, sizes read from the package."""
+    from .quantized import unpack_linear
+
+    x, packed = args[0], args[1]
+    w, b = unpack_linear(packed)
+    rows = x.numel() // max(x.shape[-1], 1) if x.dim() else 1
+    cost = fm.linear(rows, int(w.shape[1]), int(w.shape[0]), b is not None)
+    return cost + fm.elementwise("relu", _numel(out)) if relu else cost
+
+
+@ATEN.register(*_qops("linear_dynamic", "linear_dynamic_fp16", "linear"))
+def _quantized_linear(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return _quantized_linear_cost(args, False, out)
+
+
+@ATEN.register(*_qops("linear_relu_dynamic", "linear_relu_dynamic_fp16", "linear_relu"))
+def _quantized_linear_relu(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    return _quantized_linear_cost(args, True, out)
+
+
+@ATEN.register(*_ops("quantized_lstm", "quantized_gru"))
+def _quantized_rnn(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """quantized_lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first, ...):
+    the LSTM/GRU formula of :mod:`nncost.formulas.rnn`; sizes from the input and hidden state."""
+    data, hx = args[0], args[1]
+    mode = "lstm" if isinstance(hx, (list, tuple)) and len(hx) == 2 else "gru"
+    h0 = hx[0] if isinstance(hx, (list, tuple)) else hx
+    has_biases, num_layers, bidir, batch_first = bool(args[3]), int(args[4]), bool(args[7]), bool(args[8])
+    spec = fm.RnnSpec(mode, int(data.shape[-1]), int(h0.shape[-1]), num_layers, has_biases, bidir, 0, 2)
+    steps, batch = (data.shape[1], data.shape[0]) if batch_first else (data.shape[0], data.shape[1] if data.dim() == 3 else 1)
+    return fm.rnn(spec, int(steps), int(batch))

@@ -20,21 +20,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import dataclasses
+import sys
+from collections.abc import Mapping
+
 import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
+from torch.utils.weak import WeakIdKeyDictionary
 
 from ...cost import Cost
 from . import ignored as _ignored  # noqa: F401  (registers the ignore list)
-from .bindings import ATEN, ATTENTION_OPS
+from .bindings import ATEN, ATTENTION_OPS, SPARSE_AWARE
 from .functions import FUNCTIONS
 from .metafast import FAST_META
 
-__all__ = ["Capture", "run_capture"]
+__all__ = ["Capture", "run_capture", "output_tensors", "DATA_DEPENDENT"]
 
 _TAG = "nncost_module"
 _PRODUCERS = {torch.ops.aten.convolution, torch.ops.aten._convolution, torch.ops.aten.addmm, torch.ops.aten.mm}
+
+# ops whose output shape (and so everything after them) depends on the input's values
+DATA_DEPENDENT = frozenset(p for p in (getattr(torch.ops.aten, n, None) for n in (
+    "nonzero", "nonzero_static", "argwhere", "masked_select", "_local_scalar_dense", "unique", "_unique", "_unique2",
+    "unique_dim", "unique_consecutive", "bincount", "repeat_interleave", "_assert_async")) if p is not None)
 
 try:  # decompositions let an op with no binding be counted through its parts
     from torch._decomp import decomposition_table as _DECOMP
@@ -55,6 +65,9 @@ class Capture:
     out_shapes: dict[str, list[list[int]]] = field(default_factory=dict)
     bn_after: dict[str, str] = field(default_factory=dict)  # BatchNorm path -> producer path
     attention: list[int] = field(default_factory=lambda: [0, 0])  # forward MACs, FLOPs of attention kernels
+    data_dependent: Counter[str] = field(default_factory=Counter)  # ops whose result's shape depends on values
+    backward_ran: bool = False
+    recomputed: list[int] = field(default_factory=lambda: [0, 0])  # MACs, FLOPs of forwards re-run in the backward
     output: Any = None
 
 
@@ -68,14 +81,20 @@ class _State:
         self.fast = fast
         self.suppress = 0
         self.track_bn = track_bn
-        self.producers: dict[int, str] = {}
+        self.producers: WeakIdKeyDictionary = WeakIdKeyDictionary()  # output tensor -> producing module (ids are reused)
         self.kinds: dict[Any, tuple[str, Any]] = {}
+        self.failed: tuple[BaseException, str] | None = None  # (exception, innermost module it left)
 
     def add(self, cost: Cost, attention: Cost | None = None) -> None:
         if attention is not None and not self.in_backward:
             self.cap.attention[0] += attention.macs
             self.cap.attention[1] += attention.flops
-        if self.in_backward:
+        if self.in_backward and self.stack:  # activation checkpointing re-runs a forward inside the backward
+            path = self.stack[-1]
+            acc = self.cap.bwd[path]
+            self.cap.recomputed[0] += cost.macs
+            self.cap.recomputed[1] += cost.flops
+        elif self.in_backward:
             node = torch._C._current_autograd_node()
             path = _metadata(node).get(_TAG, "") if node is not None else ""
             acc = self.cap.bwd[path]
@@ -85,7 +104,7 @@ class _State:
         acc[1] += cost.flops
 
     def current(self) -> str:
-        if self.in_backward:
+        if self.in_backward and not self.stack:
             node = torch._C._current_autograd_node()
             return _metadata(node).get(_TAG, "") if node is not None else ""
         return self.stack[-1] if self.stack else ""
@@ -120,11 +139,19 @@ class _Dispatch(TorchDispatchMode):
         if st.suppress:
             return func(*args, **kwargs)
         kind = st.kinds.get(func)
+        if func.overloadpacket is torch.ops.aten.index and not st.in_backward and any(
+                isinstance(i, torch.Tensor) and i.dtype in (torch.bool, torch.uint8) for i in args[1]):
+            st.cap.data_dependent["index (boolean mask)"] += 1
+        if func.overloadpacket in DATA_DEPENDENT and not st.in_backward:
+            if func.overloadpacket is not torch.ops.aten.repeat_interleave or (args and isinstance(args[0], torch.Tensor)
+                                                                              and args[0].dtype in _INT_DTYPES):
+                st.cap.data_dependent[func.overloadpacket.__name__] += 1
         if kind is None:
             kind = st.kinds[func] = _kind(func, st.fast and not st.backward)
         what, b = kind
         if what == "quick":
-            if args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta" and not kwargs.get("out"):
+            if (args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta" and args[0].dtype.is_floating_point
+                    and not kwargs.get("out")):  # integer inputs may promote (int / int, sqrt(int)): the real meta kernel types those
                 count, quick = b
                 out = quick(args, kwargs)
             else:
@@ -134,10 +161,13 @@ class _Dispatch(TorchDispatchMode):
             count = b
             out = func(*args, **kwargs)
         if what in ("quick", "count"):
+            if _sparse(args) and func.overloadpacket not in SPARSE_AWARE:
+                st.cap.unsupported[st.current()][f"{func.overloadpacket.__name__} (sparse)"] += 1
+                return out
             cost = count(args, kwargs, out)
             st.add(cost, cost if func.overloadpacket in ATTENTION_OPS else None)
             if st.track_bn and func.overloadpacket in _PRODUCERS and isinstance(out, torch.Tensor):
-                st.producers[out._cdata] = st.current()
+                st.producers[out] = st.current()
             return out
         if what == "ignore":
             st.cap.ignored[func.overloadpacket.__name__] += 1
@@ -177,9 +207,23 @@ class _Functions(TorchFunctionMode):
                     out = func(*args, **kwargs)
                 finally:
                     st.suppress -= 1
-        if st.backward and not st.in_backward:
+        if st.backward and (not st.in_backward or st.stack):  # a forward re-run by checkpointing tags its nodes too
             _tag(out, st.stack[-1] if st.stack else "")
         return out
+
+
+_INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+def _sparse(args: Any) -> bool:
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            if a.layout != torch.strided:
+                return True
+        elif isinstance(a, (list, tuple)) and a and isinstance(a[0], torch.Tensor) and any(
+                isinstance(t, torch.Tensor) and t.layout != torch.strided for t in a):
+            return True
+    return False
 
 
 def _tag(out: Any, path: str) -> None:
@@ -224,7 +268,7 @@ def run_capture(
         if path not in cap.in_shapes:
             cap.in_shapes[path] = _shapes(args)
         if bn_types and isinstance(module, bn_types) and args and isinstance(args[0], torch.Tensor):
-            producer = st.producers.get(args[0]._cdata)
+            producer = st.producers.get(args[0])
             if producer is not None:
                 cap.bn_after[path] = producer
 
@@ -232,18 +276,23 @@ def run_capture(
         path = paths.get(id(module))
         if path is None:
             return
-        if path not in cap.out_shapes:
+        exc = sys.exc_info()[1]
+        if exc is not None:  # forward is raising (an always-called hook): remember the innermost module once
+            if st.failed is None or st.failed[0] is not exc:
+                st.failed = (exc, path)
+        elif path not in cap.out_shapes:
             cap.out_shapes[path] = _shapes(output)
         if st.stack and st.stack[-1] == path:
             st.stack.pop()
 
     h1 = torch.nn.modules.module.register_module_forward_pre_hook(pre)
-    h2 = torch.nn.modules.module.register_module_forward_hook(post)
+    h2 = torch.nn.modules.module.register_module_forward_hook(post, always_call=True)  # pops even when forward raises
     try:
         try:
             _run(st, call, backward)
         except Exception as exc:
-            exc.nncost_module = st.stack[-1] if st.stack else ""  # type: ignore[attr-defined]
+            where = st.failed[1] if st.failed is not None and st.failed[0] is exc else st.stack[-1] if st.stack else ""
+            exc.nncost_module = where  # type: ignore[attr-defined]
             raise
     finally:
         h1.remove()
@@ -251,12 +300,33 @@ def run_capture(
     return cap
 
 
+def output_tensors(x: Any, _depth: int = 0) -> list[torch.Tensor]:
+    """Every tensor in a model's output: tuples, lists, dicts, named tuples, dataclasses
+    (Hugging Face's ModelOutput is both) and plain objects' attributes, a few levels deep."""
+    if isinstance(x, torch.Tensor):
+        return [x]
+    if _depth > 6 or x is None or isinstance(x, (str, bytes, int, float, bool, torch.nn.Module)):
+        return []
+    if isinstance(x, Mapping):
+        items: Any = x.values()
+    elif isinstance(x, (tuple, list, set, frozenset)):
+        items = x
+    elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+        items = [getattr(x, f.name, None) for f in dataclasses.fields(x)]
+    elif hasattr(x, "__dict__") and not isinstance(x, type):
+        items = list(vars(x).values())
+    else:
+        return []
+    return [t for item in items for t in output_tensors(item, _depth + 1)]
+
+
 def _run(st: _State, call: Callable[[], Any], backward: bool) -> None:
     with _Functions(st), _Dispatch(st):
         out = call()
         st.cap.output = out
         if backward:
-            tensors = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor) and t.requires_grad]
+            tensors = [t for t in output_tensors(out) if t.requires_grad]
             if tensors:
                 st.in_backward = True
+                st.cap.backward_ran = True
                 torch.autograd.backward(tensors, [torch.ones_like(t) for t in tensors])
