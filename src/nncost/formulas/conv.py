@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from ..cost import Cost
 from ..errors import ShapeError
-from .shapes import Shape, as_tuple, conv_out_len, conv_transpose_out_len, prod
+from .shapes import Shape, as_tuple, conv_out_len, conv_transpose_out_len, prod, window_args
 
 __all__ = ["conv", "conv_backward", "conv_coverage", "conv_params", "conv_output_shape", "conv_transpose_output_shape", "same_padding"]
 
@@ -177,6 +177,7 @@ def conv_output_shape(
             raise ShapeError(f"padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
     else:
         pads = tuple(2 * p for p in as_tuple(padding, nd, "padding"))
+    window_args(k, s, tuple(p // 2 for p in pads), d)
     spatial = x_shape[-nd:]
     out = tuple(conv_out_len(i, kk, ss, pp, dd) for i, kk, ss, pp, dd in zip(spatial, k, s, pads, d))
     if any(o <= 0 for o in out):
@@ -206,6 +207,7 @@ def conv_transpose_output_shape(
     p = as_tuple(padding, nd, "padding")
     op = as_tuple(output_padding, nd, "output_padding")
     d = as_tuple(dilation, nd, "dilation")
+    window_args(k, s, p, d, op)
     spatial = x_shape[-nd:]
     out = tuple(
         conv_transpose_out_len(i, kk, ss, pp, dd, oo)

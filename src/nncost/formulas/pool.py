@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ..cost import Cost
 from ..errors import ShapeError
-from .shapes import Shape, as_tuple, pool_out_len, prod
+from .shapes import Shape, as_tuple, pool_out_len, prod, window_args
 
 __all__ = ["pool", "pool_backward", "adaptive_pool_backward", "pool_output_shape", "adaptive_pool", "adaptive_windows"]
 
@@ -41,6 +41,7 @@ def pool_output_shape(
     s = as_tuple(stride if stride not in (None, ()) else k, nd, "stride")  # type: ignore[arg-type]
     p = as_tuple(padding, nd, "padding")
     d = as_tuple(dilation, nd, "dilation")
+    window_args(k, s, p, d)
     if any(2 * pp > kk for pp, kk in zip(p, k)):
         raise ShapeError(f"pad should be at most half of the kernel size, got padding {p} for kernel {k}")
     spatial = x_shape[-nd:]

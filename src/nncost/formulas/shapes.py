@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import ShapeError
 
-__all__ = ["Shape", "prod", "as_tuple", "conv_out_len", "conv_transpose_out_len", "pool_out_len", "broadcast"]
+__all__ = ["Shape", "prod", "as_tuple", "window_args", "conv_out_len", "conv_transpose_out_len", "pool_out_len", "broadcast"]
 
 Shape = tuple[int, ...]
 
@@ -29,6 +29,22 @@ def as_tuple(value: int | Sequence[int], n: int, name: str) -> tuple[int, ...]:
     if len(t) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in t):
         raise ShapeError(f"{name} must be an int or a sequence of {n} ints, got {value!r}")
     return t
+
+
+def window_args(
+    kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
+    output_padding: Sequence[int] | None = None,
+) -> None:
+    """Refuse what PyTorch refuses for a sliding window (convolution, pooling)."""
+    checks = (("kernel size", kernel, 1), ("stride", stride, 1), ("dilation", dilation, 1), ("padding", padding, 0))
+    for name, values, low in checks:
+        if any(v < low for v in values):
+            bound = "positive" if low else "non-negative"
+            raise ShapeError(f"{name} must be {bound} in every dim (as PyTorch requires), got {tuple(values)}")
+    if output_padding is not None:
+        if any(o < 0 or o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+            raise ShapeError(f"output_padding must be non-negative and smaller than stride or dilation (as PyTorch "
+                             f"requires), got {tuple(output_padding)} with stride {tuple(stride)}, dilation {tuple(dilation)}")
 
 
 def conv_out_len(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:

@@ -245,6 +245,10 @@ def _upsample(ctx: Ctx, size: Any, scale_factor: Any, mode: str) -> LayerResult:
         o = tuple(int(i * s) for i, s in zip(x[2:], sf))
     if len(o) != nd:
         raise LayerSpecError(f"{ctx.name}: size/scale_factor needs {nd} values for a {len(x)}-D input")
+    if scale_factor is not None and any(not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0 for v in sf):
+        raise LayerSpecError(f"{ctx.name}: scale_factor must be positive, got {scale_factor!r}")
+    if any(not isinstance(v, int) or isinstance(v, bool) or v <= 0 for v in o):
+        raise ShapeError(f"{ctx.name}: the output size must be positive in every dim, got {o} for input {list(x)}")
     expected = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
     if expected is not None and expected != nd:
         raise ShapeError(f"{ctx.name}: mode {mode!r} needs a {expected + 2}-D input, got {list(x)}")
@@ -285,7 +289,13 @@ def identity(ctx: Ctx, *args: Any, **kwargs: Any) -> LayerResult:
 def flatten(ctx: Ctx, start_dim: int = 1, end_dim: int = -1) -> LayerResult:
     """A view: no arithmetic."""
     x = ctx.shape(0)
-    s, e = start_dim % max(len(x), 1), end_dim % max(len(x), 1)
+    n = max(len(x), 1)
+    for name, v in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if isinstance(v, bool) or not isinstance(v, int) or not -n <= v < n:
+            raise ShapeError(f"{ctx.name}: {name} must be an int in [{-n}, {n - 1}] for a {len(x)}-D input, got {v!r}")
+    s, e = start_dim % n, end_dim % n
+    if s > e:
+        raise ShapeError(f"{ctx.name}: start_dim ({start_dim}) must not come after end_dim ({end_dim}) for a {len(x)}-D input")
     out = tuple(x[:s]) + (prod(x[s:e + 1]),) + tuple(x[e + 1:])
     return LayerResult(ParamCount(), fm.elementwise("dropout", 0), [out], [W("flops", "0 (a view)", "0", 0)])
 

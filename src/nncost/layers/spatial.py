@@ -62,8 +62,15 @@ def _conv_working(
     return w
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 def _conv(nd: int, ctx: Ctx, c_in: Any, c_out: Any, kernel_size: Any, stride: Any, padding: Any,
-          dilation: Any, groups: Any, bias: Any, transposed: bool, output_padding: Any = 0) -> LayerResult:
+          dilation: Any, groups: Any, bias: Any, transposed: bool, output_padding: Any = 0,
+          padding_mode: Any = "zeros") -> LayerResult:
+    if padding_mode not in _PADDING_MODES or (transposed and padding_mode != "zeros"):
+        allowed = "'zeros'" if transposed else ", ".join(repr(m) for m in _PADDING_MODES)
+        raise LayerSpecError(f"{ctx.name}: padding_mode must be {allowed}, got {padding_mode!r}")
     c_in = need_int("in_channels", c_in, ctx.name)
     c_out = need_int("out_channels", c_out, ctx.name)
     groups = need_int("groups", groups, ctx.name)
@@ -93,14 +100,16 @@ def _make_conv(nd: int) -> None:
                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> LayerResult:
         """params = (k_w·k_h·C_in/g + 1)·C_out; MACs and FLOPs over the OUTPUT map (seed §2)."""
-        return _conv(nd, ctx, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, False)
+        return _conv(nd, ctx, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, False,
+                     padding_mode=padding_mode)
 
     @layer(f"ConvTranspose{nd}d", f"conv_transpose{nd}d")
     def convt_nd(ctx: Ctx, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> LayerResult:
         """Transposed convolution: MACs over the INPUT map (the adjoint conv's MACs)."""
-        return _conv(nd, ctx, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, True, output_padding)
+        return _conv(nd, ctx, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, True,
+                     output_padding, padding_mode)
 
 
 def _pool_result(ctx: Ctx, nd: int, out: tuple[int, ...], k: tuple[int, ...], kind: str) -> LayerResult:
