@@ -92,7 +92,7 @@ CALLS = {
 RANDOM_OR_META = {
     "random numbers (sampling, not model arithmetic)",
     "metadata and control (no tensor arithmetic)",
-    "boolean and bitwise logic (not floating-point arithmetic)",
+    "boolean and bitwise logic (bit manipulation, not arithmetic)",
 }
 
 

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
-from .errors import NncostError
+from .errors import InputError, NncostError
 
 __all__ = ["main"]
 
@@ -36,6 +37,19 @@ def _shape(text: str) -> tuple[str | None, tuple[int, ...]]:
     return (name or None), shape
 
 
+def _count(low: int, what: str) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return parse
+
+
 def _op_cost(text: str) -> tuple[str, int]:
     name, sep, value = text.partition("=")
     if not sep or not value.strip().isdigit():
@@ -52,7 +66,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="seed: every operation (default); 2mac: flops = 2 x MACs (torch.utils.flop_counter)")
     p.add_argument("--op-cost", action="append", type=_op_cost, default=[], metavar="NAME=INT",
                    help="override a per-element cost from the table, e.g. tanh=5")
-    p.add_argument("--width", type=int, default=100, help="table width in columns (default 100)")
+    p.add_argument("--width", type=_count(40, "an int >= 40 (columns)"), default=100, help="table width in columns (default 100)")
 
 
 def _parser_layer() -> argparse.ArgumentParser:
@@ -75,12 +89,14 @@ def _parser_model() -> argparse.ArgumentParser:
     )
     p.add_argument("model", nargs="?", default=DEFAULT_MODEL, help=f"model spec (default: {DEFAULT_MODEL})")
     _common(p)
-    p.add_argument("--depth", "-d", type=int, default=None, help="show modules down to this depth")
+    p.add_argument("--depth", "-d", type=_count(0, "an int >= 0 (0: the model only)"), default=None,
+                   help="show modules down to this depth, in every format")
     p.add_argument("--dtype", default=None,
                    help="dtype of inputs and params (float32, bfloat16, float16; for hf: also bytes: fp32, bf16, fp8, int8, int4)")
-    p.add_argument("--batch", type=int, default=1, help="hf: batch size (default 1)")
-    p.add_argument("--seq", type=int, default=128, help="hf: prompt / encoder length in tokens (default 128)")
-    p.add_argument("--gen", type=int, default=0, help="hf: tokens to generate (decoder length for encoder-decoders)")
+    p.add_argument("--batch", type=_count(1, "an int >= 1"), default=None, help="hf: batch size (default 1)")
+    p.add_argument("--seq", type=_count(1, "an int >= 1"), default=None, help="hf: prompt / encoder length in tokens (default 128)")
+    p.add_argument("--gen", type=_count(0, "an int >= 0"), default=None,
+                   help="hf: tokens to generate (decoder length for encoder-decoders; default 0)")
     p.add_argument("--device", default="meta", help="meta (default: no memory, no compute), cpu or cuda")
     p.add_argument("--backward", action="store_true", help="also count the backward pass (a training step)")
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
@@ -92,11 +108,31 @@ def _parser_model() -> argparse.ArgumentParser:
 
 
 def _emit(text: str, output: str | None) -> None:
-    if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
+    """Write to stdout, or to ``output`` atomically: a temporary file beside it, renamed
+    into place, so a failed write never leaves an empty or partial file."""
+    if not output:
         sys.stdout.write(text)
+        return
+    import os
+    import tempfile
+
+    try:
+        os.fsencode(output)
+    except UnicodeError:
+        raise InputError(f"the output path {output!r} cannot be encoded for this file system") from None
+    folder = os.path.dirname(os.path.abspath(output))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".nncost-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _run_layer(argv: Sequence[str]) -> int:
@@ -121,6 +157,11 @@ def _run_model(argv: Sequence[str]) -> int:
     a = _parser_model().parse_args(argv)
     from .frontends import analyze_spec
 
+    llm = {k: v for k, v in (("batch", a.batch), ("seq", a.seq), ("gen", a.gen)) if v is not None}
+    if llm and not a.model.startswith("hf:"):
+        given = ", ".join(f"--{k}" for k in llm)
+        raise InputError(f"only hf: models take {given}; give other models their inputs with --input-shape")
+
     with op_costs(dict(a.op_cost)):
         report = analyze_spec(
             a.model,
@@ -133,9 +174,7 @@ def _run_model(argv: Sequence[str]) -> int:
             flops=a.flops,
             strict=a.strict,
             trust_pickle=a.trust_pickle,
-            batch=a.batch,
-            seq=a.seq,
-            gen=a.gen,
+            **llm,
         )
         _emit(render(report, a.format, width=a.width, depth=a.depth), a.output)
     return 0
@@ -162,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"nncost: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
+    except SystemExit as exc:  # argparse: --help, --version, or a bad option (its message already printed)
+        return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:  # pragma: no cover
         return 130
 

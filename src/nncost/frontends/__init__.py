@@ -93,16 +93,35 @@ def _factory(spec: str) -> Any:
             raise ModelSpecError(f"cannot import {target}")
         module = importlib.util.module_from_spec(loader)
         sys.modules[mod_name] = module
-        loader.loader.exec_module(module)
+        try:
+            loader.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(mod_name, None)
+            raise ModelSpecError(f"running {target} failed: {_one_line(exc)}") from None
     else:
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
             raise ModelSpecError(f"cannot import module {target!r}: {exc}") from None
+        except Exception as exc:
+            raise ModelSpecError(f"importing module {target!r} failed: {_one_line(exc)}") from None
     fn = getattr(module, attr, None)
     if fn is None or not callable(fn):
         raise ModelSpecError(f"{target} has no callable {attr!r}")
-    return fn()
+    try:
+        return fn()
+    except Exception as exc:
+        what = "class" if isinstance(fn, type) else "factory"
+        raise ModelSpecError(f"{spec}: calling {attr}() failed: {_one_line(exc)} (a spec names a {what} that builds the "
+                             "model with no arguments; write a small factory function for one that needs them)") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, SyntaxError):
+        text = f"{exc.msg} ({os.path.basename(exc.filename or '')}, line {exc.lineno})"
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def resolve_torch_model(spec: str, trust_pickle: bool = False) -> tuple[Any, tuple[int, ...] | None, str]:
@@ -128,7 +147,10 @@ def resolve_torch_model(spec: str, trust_pickle: bool = False) -> tuple[Any, tup
         if not trust_pickle:
             raise ModelSpecError(f"{spec} is a pickle; loading it runs arbitrary code. Pass --trust-pickle if you trust it, "
                                  "or use a package.module:factory spec")
-        model = torch.load(spec, map_location="meta", weights_only=False)
+        try:
+            model = torch.load(spec, map_location="meta", weights_only=False)
+        except Exception as exc:
+            raise ModelSpecError(f"{spec} could not be loaded as a pickled model: {_one_line(exc)}") from None
         if not isinstance(model, torch.nn.Module):
             raise ModelSpecError(f"{spec} holds a {type(model).__name__}, not a full nn.Module (a state_dict needs its model code)")
         return model, None, spec
@@ -180,6 +202,10 @@ def analyze_spec(
     positional = [s for n, s in input_shapes if n is None]
     named = {n: s for n, s in input_shapes if n is not None}
     if not positional and not named:
+        from .torch.analyze import _needs_input
+
+        if default_shape is None and not _needs_input(model):
+            return analyze(model, name=name, **options)  # type: ignore[no-any-return]
         if default_shape is None:
             raise ShapeError(f"{spec} has no default input; give one with --input-shape, e.g. --input-shape 1,3,224,224")
         positional = [default_shape]

@@ -16,8 +16,10 @@ FORMATS = ("table", "json", "csv", "markdown")
 def render(report: Report, fmt: str = "table", *, width: int = 100, depth: int | None = None,
            explain: bool = False) -> str:
     """Render ``report`` in ``fmt`` (one of :data:`FORMATS`)."""
+    if depth is not None and depth < 0:
+        raise InputError(f"depth must be >= 0 (0: the model only), got {depth}")
     if fmt == "json":
-        return report.to_json() + "\n"
+        return report.with_depth(depth).to_json() + "\n"
     if fmt == "csv":
         from .tabular import to_csv
 

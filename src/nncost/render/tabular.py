@@ -8,44 +8,72 @@ import io
 from ..report import Report
 from ..units import grouped
 
-__all__ = ["COLUMNS", "to_csv", "to_markdown"]
+__all__ = ["COLUMNS", "BACKWARD_COLUMNS", "columns", "to_csv", "to_markdown"]
 
 COLUMNS = ("path", "type", "depth", "params", "trainable_params", "non_trainable_params", "buffers",
            "macs", "flops", "calls", "input_shapes", "output_shapes", "read_bytes", "write_bytes")
+BACKWARD_COLUMNS = ("backward_macs", "backward_flops", "train_macs", "train_flops")
+
+
+def _backward(report: Report) -> bool:
+    """Whether the report counted a backward pass (its columns are shown then, in every format)."""
+    return bool(report.conventions.get("backward")) or any(n.backward_macs or n.backward_flops for n in report.layers)
+
+
+def columns(report: Report) -> tuple[str, ...]:
+    return COLUMNS + (BACKWARD_COLUMNS if _backward(report) else ())
 
 
 def _rows(report: Report) -> list[dict[str, object]]:
     rows = []
+    cols = columns(report)
     for node in report.layers:
         d = node.to_dict()
         d["input_shapes"] = ";".join("x".join(map(str, s)) for s in node.input_shapes)
         d["output_shapes"] = ";".join("x".join(map(str, s)) for s in node.output_shapes)
-        rows.append({k: d[k] for k in COLUMNS})
+        d["train_macs"] = node.macs + node.backward_macs
+        d["train_flops"] = node.flops + node.backward_flops
+        rows.append({k: d[k] for k in cols})
     return rows
 
 
 def to_csv(report: Report) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns(report), lineterminator="\n")
     writer.writeheader()
     writer.writerows(_rows(report))
     return buf.getvalue()
 
 
+def _cell(text: str) -> str:
+    """Markdown table cell: a pipe escaped, line breaks as spaces."""
+    return " ".join(str(text).replace("\\", "\\\\").replace("|", "\\|").split())
+
+
 def to_markdown(report: Report) -> str:
     t = report.total
+    bwd = _backward(report)
+    head = (f"**{_cell(report.model)}** ({report.frontend}) — params {grouped(t.params)}, "
+            f"MACs {grouped(t.macs)}, FLOPs {grouped(t.flops)}")
+    if bwd:
+        head += (f"; backward MACs {grouped(t.backward_macs)}, FLOPs {grouped(t.backward_flops)}; "
+                 f"training step MACs {grouped(t.train_macs)}, FLOPs {grouped(t.train_flops)}")
     out = [
-        f"**{report.model}** ({report.frontend}) — params {grouped(t.params)}, "
-        f"MACs {grouped(t.macs)}, FLOPs {grouped(t.flops)} (flops convention: {report.conventions.get('flops')})",
+        head + f" (flops convention: {report.conventions.get('flops')})",
         "",
-        "| module | type | output shape | params | MACs | FLOPs |",
-        "|---|---|---|---:|---:|---:|",
+        "| module | type | output shape | params | MACs | FLOPs |" + (" backward MACs | backward FLOPs |" if bwd else ""),
+        "|---|---|---|---:|---:|---:|" + ("---:|---:|" if bwd else ""),
     ]
     for node in report.layers:
-        name = node.path or "(root)"
+        name = _cell(node.path or "(root)")
         shape = "; ".join("×".join(map(str, s)) for s in node.output_shapes)
-        out.append(f"| {'&nbsp;' * 2 * node.depth}{name} | {node.type} | {shape} | "
-                   f"{grouped(node.params.total)} | {grouped(node.macs)} | {grouped(node.flops)} |")
+        row = (f"| {'&nbsp;' * 2 * node.depth}{name} | {_cell(node.type)} | {shape} | "
+               f"{grouped(node.params.total)} | {grouped(node.macs)} | {grouped(node.flops)} |")
+        if bwd:
+            row += f" {grouped(node.backward_macs)} | {grouped(node.backward_flops)} |"
+        out.append(row)
     if report.unsupported:
         out += ["", "Unsupported (not counted): " + ", ".join(f"`{k}` ×{v}" for k, v in sorted(report.unsupported.items()))]
+    if report.notes:
+        out += ["", "Notes:", ""] + [f"- {_cell(n)}" for n in report.notes]
     return "\n".join(out) + "\n"

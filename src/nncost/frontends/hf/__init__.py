@@ -136,6 +136,7 @@ def analyze_hf(
             raise InputError(f"{name} must be an int >= {low}, got {value!r}")
     data, name = load_config(config)
     model, cfg, task = build(data)
+    _check_positions(cfg, task, name, seq, gen)
     inputs = default_inputs(cfg, task, batch, seq, gen)
     report = analyze(model, inputs=inputs, dtype=torch_dtype(dtype), name=f"hf:{name}", **options)
     report.frontend = "hf"
@@ -146,6 +147,25 @@ def analyze_hf(
         report.extra["llm"] = llm_view(model, cfg, report, batch=batch, seq=seq, gen=gen, dtype=dtype or "fp32",
                                        flops=options.get("flops", "seed"))
     return report
+
+
+def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> None:
+    """Refuse a length past the positions the config declares (learned position tables
+    end there; rotary models were trained up to it)."""
+    from ...errors import InputError
+
+    for attr in ("n_positions", "max_position_embeddings"):
+        limit = getattr(cfg, attr, None)
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            break
+    else:
+        return
+    need = {"causal": seq + gen}.get(task, seq)
+    if need > limit:
+        what = f"--seq {seq} + --gen {gen} = {need}" if task == "causal" else f"--seq {seq}"
+        raise InputError(f"hf:{name} takes at most {limit:,} positions ({attr} in its config); {what} is more")
+    if task == "seq2seq" and gen > limit:
+        raise InputError(f"hf:{name} takes at most {limit:,} positions ({attr} in its config); --gen {gen} is more")
 
 
 def torch_dtype(dtype: str | None) -> str | None:

@@ -290,7 +290,10 @@ def analyze(
         text = str(exc).strip()
         first = text.splitlines()[0] if text else ""
         first = f"{type(exc).__name__}: {first}" if not isinstance(exc, (RuntimeError, NncostError)) else first or type(exc).__name__
-        return InputError(f"{type(model).__name__} failed to run on {d.type}{where}: {first}")
+        hint = ""
+        if train and "more than 1 value per channel when training" in first:
+            hint = " (batch norm in train mode needs a batch of at least 2: give a larger first dim)"
+        return InputError(f"{type(model).__name__} failed to run on {d.type}{where}: {first}{hint}")
 
     try:
         model.train(train)

@@ -95,7 +95,7 @@ def _get(args: Sequence[Any], kwargs: dict[str, Any], i: int, name: str, default
 
 @_register(F.scaled_dot_product_attention, torch._C._nn.scaled_dot_product_attention)
 def _sdpa(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
-    q, k, v = args[0], args[1], args[2]
+    q, k, v = (_get(args, kwargs, i, n) for i, n in enumerate(("query", "key", "value")))
     mask = _get(args, kwargs, 3, "attn_mask")
     causal = bool(_get(args, kwargs, 5, "is_causal", False))
     cost = fm.sdpa(tuple(q.shape), tuple(k.shape), tuple(v.shape), mask is not None or causal)

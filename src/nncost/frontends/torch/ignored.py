@@ -1,4 +1,4 @@
-"""aten ops that do no floating-point arithmetic, each group with its reason.
+"""aten ops that do no arithmetic, each group with its reason.
 
 tests/test_torch_ignored.py runs every one of them and checks that its outputs hold only
 values its inputs held (or constants): a view, copy, allocation or index, never a sum.
@@ -46,8 +46,9 @@ IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
         "sym_size", "sym_stride", "sym_numel", "sym_storage_offset", "is_same_size", "_local_scalar_dense", "item",
         "_assert_async", "_assert_scalar", "_assert_tensor_metadata", "sym_constrain_range", "_has_compatible_shallow_copy_type",
         "is_nonzero", "_nested_tensor_from_mask_left_aligned", "record_stream", "_functional_sym_constrain_range",
+        "_linalg_check_errors",
     ),
-    "boolean and bitwise logic (not floating-point arithmetic)": (
+    "boolean and bitwise logic (bit manipulation, not arithmetic)": (
         "logical_and", "logical_or", "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_not",
         "bitwise_xor", "__and__", "__or__",
     ),
