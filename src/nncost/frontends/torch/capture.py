@@ -118,17 +118,23 @@ def _metadata(node: Any) -> dict[str, Any]:
 def _kind(func: Any, fast: bool) -> tuple[str, Any]:
     packet = func.overloadpacket
     b = ATEN.binding(packet)
+    quick = FAST_META.get(packet) if fast and func._overloadname in ("default", "Tensor", "Scalar", "dim") else None
     if b is not None:
-        quick = FAST_META.get(packet) if fast and func._overloadname in ("default", "Tensor", "Scalar") else None
         return ("quick", (b, quick)) if quick is not None else ("count", b)
     if ATEN.ignore_reason(packet) is not None:
-        return "ignore", None
+        return ("ignore", quick)
     if func in _DECOMP:
         return "decomp", _DECOMP[func]
     return "other", None
 
 
 class _Dispatch(TorchDispatchMode):
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # PyTorch wraps a mode's __torch_dispatch__ in torch._disable_dynamo, whose first call imports
+        # torch._dynamo (1.5 s). Nothing here is compiled, so the wrapper is not needed.
+        return False
+
     def __init__(self, st: _State) -> None:
         super().__init__()
         self.st = st
@@ -150,12 +156,12 @@ class _Dispatch(TorchDispatchMode):
             kind = st.kinds[func] = _kind(func, st.fast and not st.backward)
         what, b = kind
         if what == "quick":
+            count, quick = b
+            out = None
             if (args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta" and args[0].dtype.is_floating_point
                     and not kwargs.get("out")):  # integer inputs may promote (int / int, sqrt(int)): the real meta kernel types those
-                count, quick = b
-                out = quick(args, kwargs)
-            else:
-                count = b[0]
+                out = quick(args, kwargs)  # None: not a case the fast path builds
+            if out is None:
                 out = func(*args, **kwargs)
         elif what == "count":
             count = b
@@ -171,6 +177,10 @@ class _Dispatch(TorchDispatchMode):
             return out
         if what == "ignore":
             st.cap.ignored[func.overloadpacket.__name__] += 1
+            if b is not None and not kwargs.get("out"):
+                out = b(args, kwargs)
+                if out is not None:
+                    return out
             return func(*args, **kwargs)
         if what == "decomp":
             with self:

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ...formulas.shapes import conv_out_len, conv_transpose_out_len
+from ...formulas.shapes import conv_out_len, conv_transpose_out_len, pool_out_len
 
 __all__ = ["FAST_META"]
 
@@ -23,8 +23,19 @@ Fast = Callable[[Sequence[Any], dict[str, Any]], Any]
 FAST_META: dict[Any, Fast] = {}
 
 
+def _like(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``torch.empty_like(x, dtype=dtype)`` on meta without its Python reference (whose first
+    call imports sympy, 0.4 s): dense layouts directly, anything else through empty_like."""
+    dt = dtype or x.dtype
+    if x.is_contiguous():
+        return torch.empty(x.shape, dtype=dt, device="meta")
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        return torch.empty(x.shape, dtype=dt, device="meta", memory_format=torch.channels_last)
+    return torch.empty_like(x, dtype=dt)
+
+
 def _unary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-    return torch.empty_like(args[0])
+    return _like(args[0])
 
 
 def _inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -34,12 +45,12 @@ def _inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
 def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     a, b = args[0], args[1]
     if not isinstance(b, torch.Tensor):
-        return torch.empty_like(a, dtype=torch.result_type(a, b))
+        return _like(a, torch.result_type(a, b))
     dtype = torch.result_type(a, b)
     if a.shape == b.shape or b.dim() == 0:
-        return torch.empty_like(a, dtype=dtype)
+        return _like(a, dtype)
     if a.dim() == 0:
-        return torch.empty_like(b, dtype=dtype)
+        return _like(b, dtype)
     n = max(a.dim(), b.dim())
     sa = (1,) * (n - a.dim()) + tuple(a.shape)
     sb = (1,) * (n - b.dim()) + tuple(b.shape)
@@ -49,7 +60,7 @@ def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
             raise RuntimeError(f"shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast")
         shape.append(y if x == 1 else x)
     if tuple(shape) == tuple(a.shape):
-        return torch.empty_like(a, dtype=dtype)
+        return _like(a, dtype)
     return torch.empty(shape, dtype=dtype, device="meta")
 
 
@@ -63,13 +74,13 @@ def _check_channels(x: torch.Tensor, weight: Any) -> int:
 def _batch_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     x = args[0]
     c = _check_channels(x, args[1])
-    return torch.empty_like(x), torch.empty((c,), dtype=x.dtype, device="meta"), torch.empty((c,), dtype=x.dtype, device="meta")
+    return _like(x), torch.empty((c,), dtype=x.dtype, device="meta"), torch.empty((c,), dtype=x.dtype, device="meta")
 
 
 def _batch_norm_no_training(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     x = args[0]
     _check_channels(x, args[1])
-    return torch.empty_like(x), torch.empty((0,), dtype=x.dtype, device="meta"), torch.empty((0,), dtype=x.dtype, device="meta")
+    return _like(x), torch.empty((0,), dtype=x.dtype, device="meta"), torch.empty((0,), dtype=x.dtype, device="meta")
 
 
 def _layer_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -125,6 +136,83 @@ def _softmax(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return torch.empty_like(args[0], memory_format=torch.contiguous_format)
 
 
+def _max_pool2d_with_indices(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """(input, kernel_size, stride=[], padding=0, dilation=1, ceil_mode=False) -> (out, int64 indices)."""
+    x = args[0]
+    if x.dim() not in (3, 4):
+        raise RuntimeError(f"max_pool2d expects a 3-D or 4-D input, got shape {list(x.shape)}")
+
+    def pair(v: Any, default: Any) -> tuple[int, int]:
+        v = default if v is None or (isinstance(v, (list, tuple)) and len(v) == 0) else v
+        t = (v, v) if isinstance(v, int) else tuple(v)
+        return (t[0], t[0]) if len(t) == 1 else (t[0], t[1])
+
+    k = pair(args[1], None)
+    st = pair(args[2] if len(args) > 2 else kwargs.get("stride"), k)
+    pad = pair(args[3] if len(args) > 3 else kwargs.get("padding", 0), 0)
+    dil = pair(args[4] if len(args) > 4 else kwargs.get("dilation", 1), 1)
+    ceil = bool(args[5] if len(args) > 5 else kwargs.get("ceil_mode", False))
+    if min(k) <= 0 or min(st) <= 0 or min(dil) <= 0 or min(pad) < 0 or any(2 * p > kk for p, kk in zip(pad, k)):
+        raise RuntimeError(f"max_pool2d: invalid kernel {k}, stride {st}, padding {pad}, dilation {dil}")
+    h, w = x.shape[-2:]
+    out = [pool_out_len(n, kk, ss, pp, dd, ceil) for n, kk, ss, pp, dd in zip((h, w), k, st, pad, dil)]
+    if min(out) <= 0:
+        raise RuntimeError(f"max_pool2d: output size {out} is too small for input {list(x.shape)}")
+    shape = (*x.shape[:-2], *out)
+    fmt = torch.channels_last if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last) \
+        else torch.contiguous_format
+    return (torch.empty(shape, dtype=x.dtype, device="meta", memory_format=fmt),
+            torch.empty(shape, dtype=torch.int64, device="meta", memory_format=fmt))
+
+
+def _mean_dim(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """mean.dim(input, dim, keepdim=False, *, dtype=None) for a float input."""
+    x = args[0]
+    dims = args[1] if len(args) > 1 else kwargs.get("dim")
+    keep = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+    dtype = kwargs.get("dtype") or x.dtype
+    if not x.dtype.is_floating_point or not dtype.is_floating_point:
+        return None  # integer means raise in PyTorch; let the real kernel say so
+    n = x.dim()
+    if dims is None or len(dims) == 0:
+        dims = list(range(n))
+    wrapped = {d % n if n else 0 for d in dims} if all(-max(n, 1) <= d < max(n, 1) for d in dims) else None
+    if wrapped is None or len(wrapped) != len(dims):
+        return None
+    shape = [1 if i in wrapped else d for i, d in enumerate(x.shape)] if keep else [d for i, d in enumerate(x.shape)
+                                                                                     if i not in wrapped]
+    return torch.empty(shape, dtype=dtype, device="meta")
+
+
+def _cat(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """cat(tensors, dim=0) of contiguous tensors of one dtype and rank (anything else: the real kernel)."""
+    ts = args[0]
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    if not ts or not all(isinstance(t, torch.Tensor) and t.device.type == "meta" for t in ts):
+        return None
+    first = ts[0]
+    n = first.dim()
+    if n == 0 or not -n <= dim < n or any(t.dim() != n or t.dtype != first.dtype or not t.is_contiguous() for t in ts):
+        return None
+    d = dim % n
+    if any(t.shape[:d] != first.shape[:d] or t.shape[d + 1:] != first.shape[d + 1:] for t in ts):
+        raise RuntimeError(f"cat: sizes of tensors must match except in dimension {dim}: "
+                           f"{[list(t.shape) for t in ts]}")
+    shape = list(first.shape)
+    shape[d] = sum(t.shape[d] for t in ts)
+    return torch.empty(shape, dtype=first.dtype, device="meta")
+
+
+def _adaptive_avg_pool2d(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """_adaptive_avg_pool2d(input, output_size) -> input.shape[:-2] + output_size."""
+    x, size = args[0], args[1]
+    if x.dim() not in (3, 4) or len(size) != 2 or min(size) < 0 or min(x.shape[-3:]) <= 0:
+        return None  # the real kernel's checks and messages
+    fmt = torch.channels_last if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last) \
+        else torch.contiguous_format
+    return torch.empty((*x.shape[:-2], *size), dtype=x.dtype, device="meta", memory_format=fmt)
+
+
 _UNARY = ("gelu", "relu", "sigmoid", "tanh", "silu", "hardswish", "hardsigmoid", "hardtanh", "elu", "leaky_relu",
           "mish", "softplus", "neg", "exp", "sqrt", "rsqrt", "erf", "relu6", "abs", "log")
 _BINARY = ("add", "sub", "mul", "div", "maximum", "minimum")
@@ -147,3 +235,7 @@ FAST_META[aten.mm] = _mm
 FAST_META[aten._softmax] = _softmax
 FAST_META[aten._safe_softmax] = _softmax
 FAST_META[aten._log_softmax] = _softmax
+FAST_META[aten.max_pool2d_with_indices] = _max_pool2d_with_indices
+FAST_META[aten.mean] = _mean_dim
+FAST_META[aten.cat] = _cat
+FAST_META[aten._adaptive_avg_pool2d] = _adaptive_avg_pool2d
