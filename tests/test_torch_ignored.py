@@ -49,6 +49,8 @@ CALLS = {
     "flatten": lambda: aten.flatten(X(2, 3)), "unflatten": lambda: aten.unflatten(X(6), 0, [2, 3]),
     "swapaxes": lambda: aten.swapaxes(X(2, 3), 0, 1), "tensor_split": lambda: aten.tensor_split(X(6), 3),
     "_unsafe_index": lambda: aten._unsafe_index(X(3, 4), [I]),
+    "nonzero_static": lambda: aten.nonzero_static(X(3), size=4), "put": lambda: aten.put(X(3, 4), I, X(2)),
+    "put_": lambda: aten.put_(X(3, 4), I, X(2)), "resize_as_": lambda: aten.resize_as_(X(4), X(2)),
     "clone": lambda: aten.clone(X(3, 4)), "copy_": lambda: aten.copy_(torch.zeros(3), X(3)),
     "_to_copy": lambda: aten._to_copy(X(3), dtype=torch.float32), "to": lambda: aten.to(X(3), torch.float32),
     "contiguous": lambda: aten.contiguous(X(3, 4).t()), "cat": lambda: aten.cat([X(2, 3), X(1, 3)]),

@@ -14,6 +14,7 @@ from .elementwise import (
     cumulative,
     elementwise,
     log_softmax,
+    logcumsumexp,
     logsumexp,
     mean_reduction,
     norm_reduction,
@@ -28,10 +29,16 @@ from .misc import embedding, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
 from .pool import adaptive_pool, adaptive_pool_backward, pool, pool_backward, pool_output_shape
 from .rnn import RnnSpec, rnn, rnn_params, rnn_step
+from .select import fft, select_kth, sort, topk
 from .shapes import prod
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "logcumsumexp",
+    "fft",
+    "select_kth",
+    "sort",
+    "topk",
     "sparse_matmul",
     "logsumexp",
     "conv_coverage",

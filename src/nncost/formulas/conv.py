@@ -106,7 +106,7 @@ def conv_backward(
     grad_input of a transposed convolution is a plain convolution: 2·MACs − ∏x.
     grad_bias sums the output gradient per channel: ∏out − C_out additions.
     """
-    fwd = conv(x_shape, w_shape, out_shape, False, transposed).macs
+    fwd = conv(x_shape, w_shape, out_shape, False, transposed, stride, padding, dilation).macs
     cost = Cost()
     if input_grad:
         nd = len(w_shape) - 2

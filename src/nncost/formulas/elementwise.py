@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..cost import Cost
 from .table import unit
 
-__all__ = ["elementwise", "softmax", "log_softmax", "logsumexp", "softmax_backward", "reduction", "mean_reduction", "var_reduction",
+__all__ = ["elementwise", "softmax", "log_softmax", "logsumexp", "logcumsumexp", "softmax_backward", "reduction", "mean_reduction", "var_reduction",
            "norm_reduction", "cumulative", "accumulate"]
 
 
@@ -77,6 +77,14 @@ def logsumexp(numel: int, dim_len: int) -> Cost:
     rows = numel // dim_len
     per = (dim_len - 1) * unit("max") + dim_len * (unit("sub") + unit("exp")) + (dim_len - 1) * unit("add")
     return Cost(0, rows * (per + unit("log") + unit("add")))
+
+
+def logcumsumexp(numel: int, dim_len: int) -> Cost:
+    """Running log Σ exp along a dim: after each row's first element, each step is
+    logaddexp(acc, x) = max + log(1 + exp(min − max)): compare, subtract, exp, add, log, add."""
+    rows = numel // dim_len if dim_len else 0
+    per = unit("max") + unit("sub") + unit("exp") + unit("add") + unit("log") + unit("add")
+    return Cost(0, (numel - rows) * per)
 
 
 def cumulative(numel: int, dim_len: int) -> Cost:

@@ -41,6 +41,10 @@ _TABLE: dict[str, tuple[int, str]] = {
     "sin": (1, "one transcendental evaluation, counted like an exponential"),
     "cos": (1, "one transcendental evaluation, counted like an exponential"),
     "reciprocal": (1, "one division"),
+    "round": (1, "one rounding (round, floor, ceil, trunc, frac, nextafter, frexp)"),
+    "special": (1, "one special-function evaluation (gamma, digamma, Bessel, zeta, orthogonal polynomials, ...), "
+                   "counted like an exponential"),
+    "hypot": (4, "√(a² + b²): two multiplies, an add, a square root"),
     "square": (1, "one multiplication"),
     "clamp": (2, "min then max"),
     "where": (1, "one select"),

@@ -73,6 +73,37 @@ def _matmul(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.matmul(_shape(args[0]), _shape(args[1]))
 
 
+@ATEN.register(*_ops("addbmm", "addbmm_"))
+def _addbmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """bias + Σ_b a_b @ b_b: the batched matmul, the sum over the batch (B − 1 adds per
+    output) and the bias add."""
+    a = _shape(args[1])
+    return fm.matmul(a, _shape(args[2])) + Cost(0, _numel(out) * (a[0] - 1 if a else 0) + _numel(out))
+
+
+@ATEN.register(*_ops("searchsorted"))
+def _searchsorted(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """A binary search per value: ⌈log₂(n + 1)⌉ comparisons in a sorted row of n."""
+    import math
+
+    seq = args[0]
+    n = seq.shape[-1] if isinstance(seq, torch.Tensor) and seq.dim() else 1
+    return fm.elementwise("compare", _numel(out) * math.ceil(math.log2(n + 1)))
+
+
+@ATEN.register(*_ops("unique_consecutive"))
+def _unique_consecutive(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """Runs of equal values: one comparison of each element with the one before it."""
+    return fm.elementwise("compare", max(_numel(args[0]) - 1, 0))
+
+
+@ATEN.register(*_ops("_unique2", "_unique", "unique_dim"))
+def _unique(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """Sorted unique values: a sort of all n elements, then n − 1 neighbour comparisons."""
+    n = _numel(args[0])
+    return fm.sort(n, n) + fm.elementwise("compare", max(n - 1, 0))
+
+
 @ATEN.register(*_ops("addmm", "addmm_", "baddbmm", "baddbmm_", "addmv", "addmv_", "_sparse_addmm"))
 def _addmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """bias + a @ b: the matmul plus one add per output (= formulas.linear with bias)."""
@@ -281,6 +312,35 @@ for _mode, _names in {
     ATEN.register(*_ops(*_names))(_interp(_mode))
 
 
+def _interp_backward(mode: str) -> Binding:
+    """The adjoint of an interpolation: each output gradient is spread over the same input
+    taps with the same weights (the forward's arithmetic); nearest adds each output
+    gradient into its source element (one add each)."""
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        g = _numel(args[0])
+        return fm.accumulate(g) if mode == "nearest" else fm.interpolate(g, mode)
+
+    return bind
+
+
+for _mode, _names in {
+    "nearest": ("upsample_nearest1d_backward", "upsample_nearest2d_backward", "upsample_nearest3d_backward",
+                "_upsample_nearest_exact1d_backward", "_upsample_nearest_exact2d_backward", "_upsample_nearest_exact3d_backward"),
+    "linear": ("upsample_linear1d_backward",),
+    "bilinear": ("upsample_bilinear2d_backward", "_upsample_bilinear2d_aa_backward"),
+    "bicubic": ("upsample_bicubic2d_backward", "_upsample_bicubic2d_aa_backward"),
+    "trilinear": ("upsample_trilinear3d_backward",),
+}.items():
+    ATEN.register(*_ops(*_names))(_interp_backward(_mode))
+
+
+@ATEN.register(*_ops("replication_pad1d_backward", "replication_pad2d_backward", "replication_pad3d_backward",
+                     "reflection_pad1d_backward", "reflection_pad2d_backward", "reflection_pad3d_backward"))
+def _pad_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """Each padded position's gradient is added into the element it copied: one add per padding element."""
+    return fm.accumulate(max(_numel(args[0]) - _numel(args[1]), 0))
+
+
 # -- embedding ---------------------------------------------------------------------------
 @ATEN.register(*_ops("embedding"))
 def _embedding(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
@@ -346,7 +406,7 @@ ELEMENTWISE: dict[str, tuple[str, ...]] = {
     "add": ("add", "add_", "rsub", "sub", "sub_", "__iadd__"),
     "mul": tuple(_with_inplace("mul", "square")),
     "div": tuple(_with_inplace("div", "floor_divide", "remainder", "fmod")),
-    "neg": tuple(_with_inplace("neg")),
+    "neg": tuple(_with_inplace("neg", "_conj_physical", "conj_physical")),
     "abs": tuple(_with_inplace("abs", "sign", "sgn")),
     "exp": tuple(_with_inplace("exp", "exp2", "expm1")),
     "log": tuple(_with_inplace("log", "log2", "log10", "log1p")),
@@ -355,8 +415,8 @@ ELEMENTWISE: dict[str, tuple[str, ...]] = {
     "pow": tuple(_with_inplace("pow", "float_power")),
     "reciprocal": tuple(_with_inplace("reciprocal")),
     "erf": tuple(_with_inplace("erf", "erfc", "erfinv")),
-    "sin": tuple(_with_inplace("sin", "asin", "sinh", "atan", "atan2")),
-    "cos": tuple(_with_inplace("cos", "acos", "cosh", "tan")),
+    "sin": tuple(_with_inplace("sin", "asin", "sinh", "atan", "atan2", "asinh", "atanh", "angle")),
+    "cos": tuple(_with_inplace("cos", "acos", "cosh", "tan", "acosh")),
     "max": ("maximum", "minimum", "fmax", "fmin"),
     "clamp": tuple(_with_inplace("clamp", "clip")),
     "min": tuple(_with_inplace("clamp_min", "clamp_max")),
@@ -397,6 +457,107 @@ ELEMENTWISE: dict[str, tuple[str, ...]] = {
 
 for _name, _ops_names in ELEMENTWISE.items():
     ATEN.register(*_ops(*_ops_names))(_elementwise(_name))
+
+
+# -- rounding, special functions -------------------------------------------------------------
+_SPECIAL = ("lgamma", "digamma", "polygamma", "mvlgamma", "zeta", "i0", "erfcx", "ndtri", "igamma", "igammac",
+            "special_i0e", "special_i1", "special_i1e", "special_ndtri", "special_log_ndtr", "special_erfcx",
+            "special_bessel_j0", "special_bessel_j1", "special_bessel_y0", "special_bessel_y1",
+            "special_modified_bessel_i0", "special_modified_bessel_i1", "special_modified_bessel_k0",
+            "special_modified_bessel_k1", "special_scaled_modified_bessel_k0", "special_scaled_modified_bessel_k1",
+            "special_spherical_bessel_j0", "special_airy_ai", "special_zeta", "special_entr", "special_erfcx",
+            "special_chebyshev_polynomial_t", "special_chebyshev_polynomial_u", "special_chebyshev_polynomial_v",
+            "special_chebyshev_polynomial_w", "special_shifted_chebyshev_polynomial_t",
+            "special_shifted_chebyshev_polynomial_u", "special_shifted_chebyshev_polynomial_v",
+            "special_shifted_chebyshev_polynomial_w", "special_hermite_polynomial_h", "special_hermite_polynomial_he",
+            "special_laguerre_polynomial_l", "special_legendre_polynomial_p")
+for _name, _names in {"round": ("round", "round_", "floor", "floor_", "ceil", "ceil_", "trunc", "trunc_", "frac", "frac_",
+                                "nextafter", "nextafter_", "frexp"),
+                      "special": tuple(dict.fromkeys(_SPECIAL)), "hypot": ("hypot", "hypot_")}.items():
+    ATEN.register(*_ops(*_names))(_elementwise(_name))
+
+
+# -- sorting, selection, cumulative extremes, FFT ----------------------------------------------
+def _dim_arg(args: Sequence[Any], kwargs: dict[str, Any], i: int, default: int = -1) -> int:
+    d = _arg(args, kwargs, i, "dim", default)
+    return int(d) if d is not None else default
+
+
+@ATEN.register(*_ops("sort", "argsort", "msort"))
+def _sort(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x = args[0]
+    dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) and not isinstance(args[1], bool) else -1)
+    return fm.sort(x.numel(), _dim_len(x, dim) if x.dim() else 1)
+
+
+@ATEN.register(*_ops("topk"))
+def _topk(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, k = args[0], int(_arg(args, kwargs, 1, "k"))
+    return fm.topk(x.numel(), _dim_len(x, _dim_arg(args, kwargs, 2)) if x.dim() else 1, k)
+
+
+@ATEN.register(*_ops("kthvalue"))
+def _kthvalue(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x = args[0]  # (self, k, dim=-1, keepdim=False)
+    return fm.select_kth(x.numel(), _dim_len(x, _dim_arg(args, kwargs, 2)) if x.dim() else 1)
+
+
+@ATEN.register(*_ops("median", "nanmedian", "mode"))
+def _median(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x = args[0]  # (self) over everything, or (self, dim, keepdim=False); mode's dim defaults to -1
+    if not x.dim():
+        return Cost()
+    if len(args) < 2 and "dim" not in kwargs and not isinstance(out, (tuple, list)):
+        return fm.select_kth(x.numel(), x.numel())
+    return fm.select_kth(x.numel(), _dim_len(x, _dim_arg(args, kwargs, 1)))
+
+
+@ATEN.register(*_ops("cummax", "cummin", "_cummax_helper", "_cummin_helper"))
+def _cum_extreme(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x = args[0]
+    return fm.cumulative(x.numel(), _dim_len(x, _dim_arg(args, kwargs, 1, 0)) if x.dim() else 1)
+
+
+@ATEN.register(*_ops("logcumsumexp", "_logcumsumexp"))
+def _logcumsumexp(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x = args[0]
+    return fm.logcumsumexp(x.numel(), _dim_len(x, _dim_arg(args, kwargs, 1, 0)) if x.dim() else 1)
+
+
+@ATEN.register(*_ops("equal"))
+def _equal(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """torch.equal: one comparison per element, then their conjunction (n − 1)."""
+    n = _numel(args[0]) if _shape(args[0]) == _shape(args[1]) else 0
+    return fm.elementwise("compare", n) + fm.reduction(n, 1 if n else 0)
+
+
+def _fft_cost(shape: Sequence[int], dims: Sequence[int], normalized: bool, real_dim: int | None, out_numel: int) -> Cost:
+    """Separable: one 1-D transform per line along each dim; the real one (r2c / c2r) at half cost."""
+    n_all = fm.prod(shape)
+    cost = Cost()
+    for d in dims:
+        n = shape[d]
+        if n:
+            cost += fm.fft(n, n_all // n, real=d == real_dim)
+    return cost + (fm.elementwise("mul", out_numel) if normalized else Cost())
+
+
+@ATEN.register(*_ops("_fft_c2c"))
+def _fft_c2c(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, dims, norm = args[0], [int(d) % max(args[0].dim(), 1) for d in args[1]], int(args[2])
+    return _fft_cost(_shape(x), dims, norm != 0, None, _numel(out))
+
+
+@ATEN.register(*_ops("_fft_r2c"))
+def _fft_r2c(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    x, dims, norm = args[0], [int(d) % max(args[0].dim(), 1) for d in args[1]], int(args[2])
+    return _fft_cost(_shape(x), dims, norm != 0, dims[-1] if dims else None, _numel(out))
+
+
+@ATEN.register(*_ops("_fft_c2r"))
+def _fft_c2r(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    o, dims, norm = first_tensor(out), [int(d) % max(args[0].dim(), 1) for d in args[1]], int(args[2])
+    return _fft_cost(_shape(o), dims, norm != 0, dims[-1] if dims else None, _numel(o))
 
 
 @ATEN.register(*_ops("elu", "elu_"))

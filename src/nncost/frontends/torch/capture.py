@@ -117,6 +117,10 @@ def _metadata(node: Any) -> dict[str, Any]:
 
 def _kind(func: Any, fast: bool) -> tuple[str, Any]:
     packet = func.overloadpacket
+    if func.namespace == "prims" and hasattr(torch.ops.aten, packet.__name__):
+        # decompositions written with torch._refs call prims (prims.abs, prims.where, ...): each is
+        # the aten op of its name, with the same leading arguments
+        packet = getattr(torch.ops.aten, packet.__name__)
     b = ATEN.binding(packet)
     quick = FAST_META.get(packet) if fast and func._overloadname in ("default", "Tensor", "Scalar", "dim") else None
     if b is not None:
@@ -335,7 +339,7 @@ def _run(st: _State, call: Callable[[], Any], backward: bool) -> None:
         out = call()
         st.cap.output = out
         if backward:
-            tensors = [t for t in output_tensors(out) if t.requires_grad]
+            tensors = [t for t in output_tensors(out) if t.requires_grad and t.layout == torch.strided]
             if tensors:
                 st.in_backward = True
                 st.cap.backward_ran = True

@@ -32,11 +32,12 @@ IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
     "index (gathers or writes values, no arithmetic)": (
         "index", "index_select", "gather", "scatter", "scatter_", "masked_fill", "masked_fill_", "masked_scatter",
         "masked_select", "take", "tril", "tril_", "triu", "triu_", "nonzero", "_embedding_bag_dense_backward_fake",
+        "nonzero_static", "put", "put_",
     ),
     "allocation or fill (constants, no arithmetic on data)": (
         "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "zeros", "zeros_like", "new_zeros",
         "ones", "ones_like", "new_ones", "full", "full_like", "new_full", "fill", "fill_", "zero_", "arange", "scalar_tensor",
-        "eye", "resize_", "set_",
+        "eye", "resize_", "resize_as_", "set_",
     ),
     "random numbers (sampling, not model arithmetic)": (
         "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm", "normal", "normal_", "uniform_",
@@ -46,7 +47,7 @@ IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
         "sym_size", "sym_stride", "sym_numel", "sym_storage_offset", "is_same_size", "_local_scalar_dense", "item",
         "_assert_async", "_assert_scalar", "_assert_tensor_metadata", "sym_constrain_range", "_has_compatible_shallow_copy_type",
         "is_nonzero", "_nested_tensor_from_mask_left_aligned", "record_stream", "_functional_sym_constrain_range",
-        "_linalg_check_errors",
+        "_linalg_check_errors", "_conj", "conj", "_neg_view",  # the conjugate / negative bit: resolving it counts
     ),
     "boolean and bitwise logic (bit manipulation, not arithmetic)": (
         "logical_and", "logical_or", "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_not",
