@@ -48,7 +48,8 @@ KNOWN_DIFFERENCES: dict[str, str] = {
 # dot-product ops torch.utils.flop_counter has no formula for: it reports 0 for them (its
 # registry covers mm, bmm, addmm, baddbmm, convolution and the fused attention kernels)
 FLOP_COUNTER_GAPS = {
-    "mv": "aten.mv", "addmv": "aten.addmv", "addbmm": "aten.addbmm", "dot": "aten.dot", "vdot": "aten.vdot", "inner": "aten.dot (1-D inputs)",
+    "mv": "aten.mv", "addmv": "aten.addmv", "addbmm": "aten.addbmm", "dot": "aten.dot", "vdot": "aten.vdot",
+    "inner": "aten.dot (1-D inputs)",
     "matmul": "aten.dot (this sample's 1-D inputs)", "__rmatmul__": "aten.dot (this sample's 1-D inputs)",
     "nn.functional.scaled_dot_product_attention": "the CPU flash kernel _scaled_dot_product_flash_attention_for_cpu",
 }

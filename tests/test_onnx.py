@@ -137,8 +137,8 @@ def test_user_proto_is_not_modified():
         (single("Mean", {"A": (2, 5), "B": (2, 5), "C": (2, 5)}, (2, 5), {}), Cost(0, 10 * (2 + 1))),  # 2 adds, 1 divide
         (single("Max", {"A": (2, 5), "B": (2, 5), "C": (2, 5)}, (2, 5), {}), Cost(0, 10 * 2)),  # 2 comparisons
     ],
-    ids=["ConvTranspose", "ConvTranspose-stride-over-kernel", "Einsum", "MatMul", "Softmax", "LayerNorm", "GlobalAveragePool", "Sigmoid", "ReduceMean",
-         "Sum-3", "Mean-3", "Max-3"],
+    ids=["ConvTranspose", "ConvTranspose-stride-over-kernel", "Einsum", "MatMul", "Softmax", "LayerNorm", "GlobalAveragePool",
+         "Sigmoid", "ReduceMean", "Sum-3", "Mean-3", "Max-3"],
 )
 def test_single_ops_use_the_shared_formulas(model, expected):
     r = analyze_onnx(model)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from ..cost import Cost
 from .table import unit
 
-__all__ = ["elementwise", "softmax", "log_softmax", "logsumexp", "logcumsumexp", "softmax_backward", "reduction", "mean_reduction", "var_reduction",
-           "norm_reduction", "cumulative", "accumulate"]
+__all__ = ["elementwise", "softmax", "log_softmax", "logsumexp", "logcumsumexp", "softmax_backward", "reduction",
+           "mean_reduction", "var_reduction", "norm_reduction", "cumulative", "accumulate"]
 
 
 def elementwise(name: str, numel: int) -> Cost:

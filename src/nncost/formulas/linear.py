@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from ..cost import Cost
 from ..errors import ShapeError
-from .table import unit
 from .shapes import Shape, broadcast, prod
+from .table import unit
 
 __all__ = ["linear", "linear_params", "matmul", "matmul_shape", "addmm", "einsum", "sparse_matmul"]
 

@@ -200,7 +200,7 @@ def analyze_onnx(
     name: str | None = None,
     symbolic: bool = True,
 ) -> Report:
-    """Cost of an ONNX model (a path or an ``onnx.ModelProto``; the user's object is not changed).
+    """Cost of an ONNX model (a path, an ``onnx.ModelProto`` or its serialised bytes; the user's object is not changed).
 
     Dynamic dims left unbound are kept as symbols: when the costs are polynomials in them,
     the report's ``symbolic`` section gives every layer's MACs and FLOPs as formulas

@@ -15,6 +15,14 @@ def load_model(source: Any) -> tuple[Any, str]:
     onnx: Any = require("onnx", "onnx", "analysing an ONNX model")
     if isinstance(source, onnx.ModelProto):
         model, name = source, source.graph.name or "model"
+    elif isinstance(source, (bytes, bytearray, memoryview)):  # a serialised model, e.g. torch.onnx.export into BytesIO
+        try:
+            model = onnx.load_from_string(bytes(source))
+        except Exception as exc:
+            raise ModelSpecError(f"these {len(source):,} bytes are not a readable ONNX model ({type(exc).__name__})") from None
+        name = model.graph.name or "model"
+    elif not isinstance(source, (str, os.PathLike)):
+        raise ModelSpecError(f"expected an .onnx path, an onnx.ModelProto or its bytes, got {type(source).__name__}")
     else:
         path = os.fspath(source)
         if not os.path.exists(path):

@@ -13,7 +13,7 @@ from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
 from ...errors import InputError, NncostError, ShapeError, UnsupportedError
 from ...report import Node, ParamCount, Report
-from .capture import Capture, output_tensors, run_capture
+from .capture import Capture, run_capture
 from .quantized import packed_numel
 
 __all__ = ["analyze"]

@@ -38,8 +38,9 @@ def packed_numel(module: torch.nn.Module) -> int:
     RNN's ``PackedParameter``), so a parent never counts it again.
     """
     packed = module.__dict__.get("_packed_params")
-    if isinstance(packed, torch.ScriptObject) and hasattr(module, "_weight_bias"):
-        w, b = module._weight_bias()
+    weight_bias = getattr(module, "_weight_bias", None)
+    if isinstance(packed, torch.ScriptObject) and callable(weight_bias):
+        w, b = weight_bias()
         return int(w.numel() + (b.numel() if b is not None else 0))
     param = module.__dict__.get("param")
     if isinstance(param, torch.ScriptObject) and "CellParams" in str(param._type()):
