@@ -153,3 +153,13 @@ def test_timm_spec(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["inputs"][0]["shape"] == [1, 3, 224, 224]
     assert d["total"]["params"] == 11_689_512 and round(d["total"]["macs"] / 1e9, 3) == 1.814  # as torchvision's resnet18
+
+
+@pytest.mark.parametrize(("fmt", "extra", "name"), [
+    ("json", [], "seednet.json"), ("csv", [], "seednet.csv"), ("markdown", [], "seednet.md"),
+    ("csv", ["--backward"], "seednet_backward.csv"), ("markdown", ["--backward", "--depth", "1"], "seednet_backward.md"),
+])
+def test_model_format_goldens(golden, capsys, fmt, extra, name):
+    pytest.importorskip("torch")
+    assert main(["nncost:seednet", "-f", fmt, *extra]) == 0
+    golden(name, capsys.readouterr().out)

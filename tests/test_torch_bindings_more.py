@@ -1,0 +1,116 @@
+"""The aten bindings added for the OpInfo sweep, each with its number written out.
+
+Each case runs one torch call through ``nncost.analyze`` on meta and on CPU; both must
+give the formula's count.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import nncost  # noqa: E402
+
+
+class Call(nn.Module):
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *xs):
+        return self.fn(*xs)
+
+
+def lg(n: int) -> int:
+    return math.ceil(math.log2(n))
+
+
+X = (4, 8)  # 4 rows of 8
+N = 4 * 8
+CASES = {
+    # rounding and special functions: one operation per element
+    "round": (torch.round, [X], N), "floor": (torch.floor, [X], N), "ceil": (torch.ceil, [X], N),
+    "trunc": (torch.trunc, [X], N), "frac": (torch.frac, [X], N),
+    "lgamma": (torch.lgamma, [X], N), "digamma": (torch.digamma, [X], N), "i0": (torch.i0, [X], N),
+    "bessel_j0": (torch.special.bessel_j0, [X], N), "erfcx": (torch.special.erfcx, [X], N),
+    "asinh": (torch.asinh, [X], N), "acosh": (torch.acosh, [X], N), "atanh": (torch.atanh, [X], N),
+    # √(a² + b²): 2 multiplies, an add, a square root
+    "hypot": (torch.hypot, [X, X], 4 * N),
+    # sort: n·⌈log₂ n⌉ comparisons per row of n = 8
+    "sort": (lambda x: torch.sort(x, dim=1), [X], 4 * 8 * lg(8)),
+    "argsort": (lambda x: torch.argsort(x, dim=1), [X], 4 * 8 * lg(8)),
+    # top-3 of 8 per row, heap of 3: n − 1 + n·⌈log₂ k⌉
+    "topk": (lambda x: torch.topk(x, 3, dim=1), [X], 4 * (8 - 1 + 8 * lg(3))),
+    # one order statistic per row: bounded by the sort
+    "kthvalue": (lambda x: torch.kthvalue(x, 2, dim=1), [X], 4 * 8 * lg(8)),
+    "median.dim": (lambda x: torch.median(x, dim=1), [X], 4 * 8 * lg(8)),
+    "median": (torch.median, [X], 32 * lg(32)),
+    # running max along 8: 7 comparisons per row
+    "cummax": (lambda x: torch.cummax(x, dim=1), [X], 4 * 7),
+    # logaddexp per step after the first: compare, subtract, exp, add, log, add
+    "logcumsumexp": (lambda x: torch.logcumsumexp(x, dim=1), [X], 4 * 7 * 6),
+    # bias + Σ_b a_b @ b_b over a batch of 3 (2×4 @ 4×5): 3·2·4·5 MACs, sums of 3 products' worth
+    "addbmm": (lambda c, a, b: torch.addbmm(c, a, b), [(2, 5), (3, 2, 4), (3, 4, 5)], 3 * 2 * 5 * (2 * 4 - 1) + 2 * 5 * 2 + 2 * 5),
+    # complex FFT of 8 along the last dim, 4 lines: 5·8·⌈log₂ 8⌉ each
+    "fft": (lambda x: torch.fft.fft(x.to(torch.complex64)), [X], 4 * 5 * 8 * 3),
+    # real FFT: half of that
+    "rfft": (lambda x: torch.fft.rfft(x), [X], 4 * (5 * 8 * 3) // 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_binding_count(name, device):
+    fn, shapes, flops = CASES[name]
+    inputs = [torch.rand(s) + 1.5 for s in shapes]  # in every function's domain (acosh needs > 1; atanh is fine on meta)
+    if name == "atanh":
+        inputs = [torch.rand(s) * 0.5 for s in shapes]
+    r = nncost.analyze(Call(fn), *inputs, device=device)
+    assert not r.unsupported
+    assert r.total.flops == flops
+
+
+def test_equal_is_compare_and_conjunction():
+    r = nncost.analyze(Call(lambda a, b: torch.tensor(torch.equal(a, b))), torch.ones(4, 8), torch.ones(4, 8), device="cpu")
+    assert r.total.flops == N + (N - 1)  # one comparison per element, then n − 1 ANDs
+
+
+def test_searchsorted_is_a_binary_search_per_value():
+    seq = torch.arange(16.0)
+    r = nncost.analyze(Call(lambda s, v: torch.searchsorted(s, v)), seq, torch.rand(10) * 16, device="cpu")
+    assert r.total.flops == 10 * math.ceil(math.log2(16 + 1))  # ⌈log₂(n + 1)⌉ comparisons for each of 10 values
+
+
+def test_unique_sorts_then_compares_neighbours():
+    r = nncost.analyze(Call(lambda x: torch.unique(x)), torch.tensor([3.0, 1.0, 3.0, 2.0]), device="cpu")
+    assert r.total.flops == 4 * lg(4) + 3
+    r = nncost.analyze(Call(lambda x: torch.unique_consecutive(x)), torch.tensor([1.0, 1.0, 2.0, 2.0]), device="cpu")
+    assert r.total.flops == 3
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_interpolation_gradient_is_its_adjoint(device):
+    x = torch.randn(1, 2, 4, 4, requires_grad=True)
+    up = Call(lambda t: nn.functional.interpolate(t, scale_factor=2, mode="bilinear"))
+    r = nncost.analyze(up, x, backward=True, device=device)
+    assert r.total.flops == 2 * 8 * 8 * 9  # 9 per output (three lerps)
+    assert r.total.backward_flops == 2 * 8 * 8 * 9  # the same taps and weights, spread back
+    near = Call(lambda t: nn.functional.interpolate(t, scale_factor=2, mode="nearest"))
+    assert nncost.analyze(near, x, backward=True, device=device).total.backward_flops == 2 * 8 * 8  # one add per output
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_replication_pad_gradient_adds_the_padding(device):
+    x = torch.randn(1, 2, 4, 4, requires_grad=True)
+    r = nncost.analyze(nn.ReplicationPad2d(1), x, backward=True, device=device)
+    assert r.total.backward_flops == 2 * (6 * 6 - 4 * 4)  # each padded position's gradient added into its source
+
+
+def test_prims_from_decompositions_are_counted():
+    """copysign decomposes (torch._refs) into prims.abs/neg/signbit/where: counted as their aten ops."""
+    r = nncost.analyze(Call(torch.copysign), torch.randn(3, 4), torch.randn(3, 4))
+    assert not r.unsupported and r.total.flops == 12 * (1 + 2 + 1 + 1)  # signbit, abs twice, neg, where
