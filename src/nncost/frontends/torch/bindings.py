@@ -301,14 +301,15 @@ def _interp(mode: str) -> Binding:
     return bind
 
 
-for _mode, _names in {
+_INTERP_OPS = {
     "nearest": ("upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
                 "_upsample_nearest_exact2d", "_upsample_nearest_exact3d"),
     "linear": ("upsample_linear1d",),
     "bilinear": ("upsample_bilinear2d", "_upsample_bilinear2d_aa"),
     "bicubic": ("upsample_bicubic2d", "_upsample_bicubic2d_aa"),
     "trilinear": ("upsample_trilinear3d",),
-}.items():
+}
+for _mode, _names in _INTERP_OPS.items():
     ATEN.register(*_ops(*_names))(_interp(_mode))
 
 
@@ -323,15 +324,8 @@ def _interp_backward(mode: str) -> Binding:
     return bind
 
 
-for _mode, _names in {
-    "nearest": ("upsample_nearest1d_backward", "upsample_nearest2d_backward", "upsample_nearest3d_backward",
-                "_upsample_nearest_exact1d_backward", "_upsample_nearest_exact2d_backward", "_upsample_nearest_exact3d_backward"),
-    "linear": ("upsample_linear1d_backward",),
-    "bilinear": ("upsample_bilinear2d_backward", "_upsample_bilinear2d_aa_backward"),
-    "bicubic": ("upsample_bicubic2d_backward", "_upsample_bicubic2d_aa_backward"),
-    "trilinear": ("upsample_trilinear3d_backward",),
-}.items():
-    ATEN.register(*_ops(*_names))(_interp_backward(_mode))
+for _mode, _names in _INTERP_OPS.items():
+    ATEN.register(*_ops(*(n + "_backward" for n in _names)))(_interp_backward(_mode))
 
 
 @ATEN.register(*_ops("replication_pad1d_backward", "replication_pad2d_backward", "replication_pad3d_backward",
