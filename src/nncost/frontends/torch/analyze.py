@@ -237,7 +237,9 @@ def analyze(
     The model is never moved or modified, and its train/eval modes are restored.
     """
     if not isinstance(model, torch.nn.Module):
-        raise InputError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise InputError(f"model must be a torch.nn.Module (nncost.analyze also takes a spec string such as "
+                         f"'torchvision:resnet50', an .onnx path, an onnx.ModelProto or a Hugging Face config), "
+                         f"got {type(model).__name__}")
     flops_conv = FlopsConvention(flops)
     dev = _device(device)
     dt = _dtype(dtype)
