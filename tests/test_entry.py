@@ -63,3 +63,51 @@ def test_hugging_face_configs():
 def test_anything_else_says_what_is_accepted():
     with pytest.raises(nncost.InputError, match="spec string .* onnx.ModelProto .* Hugging Face config"):
         nncost.analyze(3)
+
+
+# -- specs build their models on the meta device -----------------------------------------------
+def test_zoo_specs_build_on_meta():
+    pytest.importorskip("torchvision")
+    from nncost.frontends import resolve_torch_model
+
+    for spec in ("torchvision:resnet50", "torchvision:vit_h_14", "nncost:seednet"):
+        r = resolve_torch_model(spec)
+        assert r.note is None and {p.device.type for p in r.model.parameters()} == {"meta"}, spec
+    # RegNet computes its widths with tensors in __init__: the constructor runs on the CPU, its weights land on meta
+    r = resolve_torch_model("torchvision:regnet_y_128gf")
+    assert r.note is None and {p.device.type for p in r.model.parameters()} == {"meta"}
+    assert sum(p.numel() for p in r.model.parameters()) == 644_812_894  # torchvision's meta["num_params"]
+
+
+def test_a_model_that_cannot_be_built_on_meta_is_built_on_the_cpu(tmp_path):
+    f = tmp_path / "stubborn.py"
+    f.write_text(
+        "import torch\n"
+        "class M(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.l = torch.nn.Linear(4, 2)\n"
+        "        assert self.l.weight.device.type == 'cpu', 'needs real weights'\n"
+        "    def forward(self, x):\n"
+        "        return self.l(x)\n"
+        "def build():\n"
+        "    return M()\n")
+    r = nncost.analyze(f"{f}:build", (3, 4))
+    assert r.total.macs == 3 * 4 * 2
+    assert "cannot be built on the meta device (needs real weights); built on the CPU" in r.notes[0]
+
+
+def test_detection_models_download_nothing_and_fall_back_to_the_cpu():
+    pytest.importorskip("torchvision")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nms and roi_align have no formula yet: a lower bound, warned
+        r = nncost.analyze("torchvision:fasterrcnn_mobilenet_v3_large_320_fpn")
+    # torchvision's meta["num_params"] for the COCO weight is 19,386,354: built with pretrained weights, the
+    # backbone's BatchNorms are FrozenBatchNorm2d (γ, β as buffers). Built without (weights_backbone=None,
+    # nothing downloaded) they are BatchNorm2d, whose γ and β are parameters: 2·C more for each.
+    from nncost.frontends import resolve_torch_model
+
+    backbone = resolve_torch_model("torchvision:fasterrcnn_mobilenet_v3_large_320_fpn").model.backbone
+    bn = sum(2 * m.num_features for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert bn == 24_400 and r.total.params == 19_386_354 + bn
+    assert "built on the CPU" in r.notes[0] and any("depends on the input's values" in n for n in r.notes)

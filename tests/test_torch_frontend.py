@@ -286,8 +286,10 @@ def test_bad_input(kwargs, error, match):
 
 
 def test_not_a_module():
+    with pytest.raises(InputError, match="cannot read model spec 'resnet50'; expected torchvision:NAME"):
+        nncost.analyze("resnet50", (1, 3, 224, 224))  # a string is a spec: this one names nothing
     with pytest.raises(InputError, match="torch.nn.Module"):
-        nncost.analyze("resnet50", (1, 3, 224, 224))
+        nncost.analyze(object(), (1, 3, 224, 224))
 
 
 def test_keyword_inputs_and_int_ids():

@@ -6,7 +6,8 @@
     ├── InputError                  the user's input is wrong (also a ValueError)
     │   ├── LayerSpecError          a layer expression the calculator cannot read
     │   ├── ShapeError              a missing or mismatched input shape
-    │   └── ModelSpecError          a model spec (``torchvision:NAME``, file path) that cannot be resolved
+    │   ├── ModelSpecError          a model spec (``torchvision:NAME``, file path) that cannot be resolved
+    │   └── MetaDeviceError         a model whose weights are on the meta device needs real values to run
     ├── UnsupportedError            strict mode met an op with no formula
     └── MissingDependencyError      an optional framework (torch, onnx, ...) is not installed
 
@@ -22,6 +23,7 @@ __all__ = [
     "LayerSpecError",
     "ShapeError",
     "ModelSpecError",
+    "MetaDeviceError",
     "UnsupportedError",
     "MissingDependencyError",
 ]
@@ -45,6 +47,11 @@ class ShapeError(InputError):
 
 class ModelSpecError(InputError):
     """A model spec that cannot be resolved to a model."""
+
+
+class MetaDeviceError(InputError):
+    """A model built on the meta device failed there (it reads values: ``.item()``,
+    ``nonzero``); a spec can rebuild it on the CPU and try again."""
 
 
 class UnsupportedError(NncostError):

@@ -213,6 +213,6 @@ def conv_transpose_output_shape(
         conv_transpose_out_len(i, kk, ss, pp, dd, oo)
         for i, kk, ss, pp, dd, oo in zip(spatial, k, s, p, d, op)
     )
-    if any(o <= 0 for o in out):
+    if any(o < 0 for o in out):  # an empty output (0) is what PyTorch returns, at no cost
         raise ShapeError(f"transposed convolution output would be {out} for input {tuple(spatial)}")
     return tuple(x_shape[:-nd - 1]) + (c_out,) + out

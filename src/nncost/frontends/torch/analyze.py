@@ -11,7 +11,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import InputError, NncostError, ShapeError, UnsupportedError
+from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, UnsupportedError
 from ...report import Node, ParamCount, Report
 from .capture import Capture, run_capture
 from .quantized import packed_numel
@@ -54,6 +54,7 @@ def _is_shape(x: Any) -> bool:
 
 
 _MAX_NUMEL = 2**63 - 1
+_MISSING = object()
 SEED = 0  # random inputs and the model's own random draws (dropout) on a real device use this seed
 
 
@@ -261,10 +262,20 @@ def analyze(
     named = list(model.named_modules())
     paths = {id(m): p for p, m in named}
     modes = {m: m.training for _, m in named}
+    # a forward may rebind plain attributes (torchvision's AnchorGenerator moves its cell anchors to the
+    # input's device; caches): each module's attributes are put back as they were after the run
+    attrs: dict[torch.nn.Module, dict[str, Any]] = {}  # taken once the modes are set (restoring keeps them)
     notes: list[str] = []
     if dev.type == "meta" and (_has_sparse(args) or _has_sparse(kw)):
         dev = torch.device("cpu")  # a sparse tensor's non-zeros are data: the meta device cannot hold them
         notes.append("sparse inputs: counted with real CPU tensors (sparse ops cost by their non-zeros)")
+
+    def restore() -> None:
+        for m, saved in attrs.items():
+            now = m.__dict__
+            if len(now) != len(saved) or any(now.get(k, _MISSING) is not v for k, v in saved.items()):
+                now.clear()
+                now.update(saved)
 
     def attempt(d: torch.device) -> tuple[Capture, list[Any], dict[str, Any]]:
         gen = torch.Generator(device=d).manual_seed(SEED) if d.type != "meta" else None
@@ -283,8 +294,11 @@ def analyze(
         devices = [d.index or 0] if d.type == "cuda" else []
         with torch.random.fork_rng(devices=devices, device_type=d.type if d.type == "cuda" else "cuda"):
             torch.manual_seed(SEED)  # the model's own draws (dropout, sampling) repeat; the user's RNG is restored after
-            cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
-                              bn_types=_BN_TYPES if fold_bn else ())
+            try:
+                cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
+                                  bn_types=_BN_TYPES if fold_bn else ())
+            finally:
+                restore()
         return cap, a, k
 
     def failed(exc: Exception, d: torch.device) -> InputError:
@@ -299,6 +313,7 @@ def analyze(
 
     try:
         model.train(train)
+        attrs.update((m, dict(m.__dict__)) for _, m in named)
         with torch.inference_mode(False):
             try:
                 cap, a, k = attempt(dev)
@@ -306,8 +321,11 @@ def analyze(
             except NncostError:
                 raise
             except Exception as exc:
-                on_meta = any(t.device.type == "meta" for t in model.parameters())
-                if dev.type != "meta" or on_meta:
+                on_meta = any(t.device.type == "meta" for t in [*model.parameters(), *model.buffers()])
+                if dev.type == "meta" and on_meta:
+                    err = failed(exc, dev)
+                    raise MetaDeviceError(str(err)) from exc
+                if dev.type != "meta":
                     raise failed(exc, dev) from exc
                 try:
                     cap, a, k = attempt(torch.device("cpu"))
@@ -319,6 +337,7 @@ def analyze(
                              "counted with real CPU tensors instead")
                 ran = torch.device("cpu")
     finally:
+        restore()
         for m, mode in modes.items():
             m.training = mode
     if backward and not cap.backward_ran:
