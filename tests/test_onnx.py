@@ -11,6 +11,7 @@ import warnings
 import pytest
 
 onnx = pytest.importorskip("onnx")
+import numpy as np  # noqa: E402  (onnx needs it)
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -337,3 +338,83 @@ def test_if_counts_the_costlier_branch():
                           [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [4, 4])], [_init("W", 4, 4)])
     r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
     assert r.total.macs == 4 * 4 * 4  # the MatMul branch, not the Add
+
+
+def test_if_reports_what_either_branch_cannot_count():
+    from onnx import TensorProto, helper
+
+    from onnx_models import _init
+
+    def branch(name, op, domain=""):
+        return helper.make_graph([helper.make_node(op, ["X", "W"], [f"{name}_y"], name=f"/{name}/{op}", domain=domain)], name,
+                                 [], [helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [4, 4])])
+
+    nodes = [helper.make_node("If", ["C"], ["Y"], name="/cond/If", then_branch=branch("then", "MatMul"),
+                              else_branch=branch("else", "Frobnicate", "com.example"))]
+    g = helper.make_graph(nodes, "if", [helper.make_tensor_value_info("C", TensorProto.BOOL, []),
+                                        helper.make_tensor_value_info("X", TensorProto.FLOAT, [4, 4])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [4, 4])], [_init("W", 4, 4)])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
+    with pytest.warns(UserWarning, match="com.example:Frobnicate"):
+        r = analyze_onnx(model)
+    assert r.total.macs == 4 * 4 * 4 and r.unsupported == {"com.example:Frobnicate": 1}
+    assert r.total.read_bytes == 4 * (4 * 4 + 4 * 4)  # the counted branch's MatMul reads X and W, float32
+    assert r.total.write_bytes == 4 * 4 * 4  # and writes its 4×4 output
+
+
+@pytest.mark.parametrize(("axis", "length"), [(0, 3), (1, 5), (-1, 5)])
+def test_cumsum_reads_its_axis_from_input_1(axis, length):
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node("CumSum", ["X", "A"], ["Y"], name="/c/CumSum")
+    g = helper.make_graph([node], "c", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [3, 5])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [3, 5])],
+                          [numpy_helper.from_array(np.array(axis, dtype=np.int64), "A")])
+    r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+    assert r.total.flops == 15 - 15 // length  # n − 1 adds per line along the axis
+
+
+def test_reduce_logsumexp_is_the_logsumexp_formula():
+    r = analyze_onnx(single("ReduceLogSumExp", {"X": (4, 8)}, (4, 1), {}, axes=[1], opset=17))
+    assert r.total.flops == 4 * (7 + 8 + 8 + 7 + 1 + 1) == 128  # as torch.logsumexp counts it
+
+
+@pytest.mark.parametrize("op", ["QLinearAveragePool", "QLinearGlobalAveragePool"])
+def test_qlinear_pools_live_in_the_microsoft_domain(op):
+    from nncost.frontends.onnx.bindings import ONNX
+
+    assert ONNX.binding(f"com.microsoft:{op}") is not None and ONNX.binding(op) is None
+
+
+def test_integer_arithmetic_on_data_counts_but_shape_arithmetic_does_not():
+    from onnx import TensorProto, helper, numpy_helper
+
+    one = numpy_helper.from_array(np.array(1, dtype=np.int64), "one")
+    nodes = [helper.make_node("Add", ["ids", "one"], ["ids1"], name="/a/Add"),  # data: counted (4·8 adds)
+             helper.make_node("Shape", ["ids"], ["s"], name="/s/Shape"),
+             helper.make_node("Mul", ["s", "one"], ["s2"], name="/m/Mul"),  # sizes from sizes: free
+             helper.make_node("Reshape", ["ids1", "s2"], ["Y"], name="/r/Reshape")]
+    g = helper.make_graph(nodes, "ints", [helper.make_tensor_value_info("ids", TensorProto.INT64, [4, 8])],
+                          [helper.make_tensor_value_info("Y", TensorProto.INT64, [4, 8])], [one])
+    r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+    assert r.total.flops == 4 * 8
+
+
+def test_an_rnn_initial_state_is_not_a_parameter():
+    """A bidirectional GRU(8, 16) exported with its zero initial state stored as an initializer:
+    parameters are its weights only, as PyTorch counts them; the state is reported as a constant."""
+    from onnx import TensorProto, helper
+
+    from onnx_models import _init
+
+    h, d = 16, 8
+    node = helper.make_node("GRU", ["X", "W", "R", "B", "", "H0"], ["Y"], name="/gru/GRU", hidden_size=h,
+                            direction="bidirectional")
+    g = helper.make_graph([node], "gru", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [5, 1, d])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [5, 2, 1, h])],
+                          [_init("W", 2, 3 * h, d), _init("R", 2, 3 * h, h), _init("B", 2, 6 * h), _init("H0", 2, 1, h)])
+    r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+    torch = pytest.importorskip("torch")
+    expected = sum(p.numel() for p in torch.nn.GRU(d, h, bidirectional=True).parameters())
+    assert r.total.params == expected == 2 * (3 * h * (d + h) + 2 * 3 * h)  # not + 2·1·16 for the state
+    assert r.extra["onnx"]["state_constants"] == 2 * 1 * h

@@ -63,14 +63,29 @@ class _Walk:
         self.counted = 0
         self.ops: dict[str, list[Any]] = defaultdict(list)  # scope -> nodes
         self.constants: dict[str, Any] = {}
+        self.static: set[str] = set(self.initializers)  # values known before the model runs
         self.current: Any = None
 
     def view(self, node: Any) -> NodeView:
         ins = [self.shapes.get(i) if i else None for i in node.input]
         outs = [self.shapes.get(o) if o else None for o in node.output]
+        static = bool(node.input) and all(not i or i in self.static for i in node.input)
         return NodeView(node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}:{node.op_type}", ins, outs,
                         _attrs(node), [bool(i) for i in node.input], [self.types.get(i) for i in node.input],
-                        [self.types.get(o) for o in node.output])
+                        [self.types.get(o) for o in node.output], static, lambda i: self.small_value(node.input[i]))
+
+    def small_value(self, name: str) -> Any:
+        """A constant's value when it is small and stored inline (axes, scalars); never
+        reads external data or a large weight."""
+        from onnx import TensorProto, numpy_helper
+
+        t = self.constants.get(name) if name else None
+        if t is None and name:
+            t = self.initializers.get(name)
+        if t is None or t.data_location == TensorProto.EXTERNAL or len(t.dims) > 1 or (t.dims and t.dims[0] > 64):
+            return None
+        a = numpy_helper.to_array(t).reshape(-1)
+        return a[0] if a.size == 1 else a
 
     def graph(self, g: Any, scope_default: str, times: int) -> Cost:
         total = Cost()
@@ -104,6 +119,8 @@ class _Walk:
 
     def node(self, node: Any, scope: str, times: int) -> Cost:
         self.current = node
+        if node.op_type in ("Shape", "Size", "Constant") or (node.input and all(not i or i in self.static for i in node.input)):
+            self.static.update(o for o in node.output if o)
         if node.op_type not in ("Constant", "If", "Loop", "Scan"):
             self.count_traffic(node, scope, times)
         key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}:{node.op_type}"
@@ -133,12 +150,17 @@ class _Walk:
         graphs = {a.name: a.g for a in node.attribute if a.type == 5}
         if key == "If":
             # which branch runs is data-dependent: count the costlier one (an upper bound, noted)
-            best = Cost()
+            best, best_probe = Cost(), None
             for g in graphs.values():
                 probe = _Walk(self.shapes, self.types, self.initializers)
                 c = probe.graph(g, scope, 1)
-                if c.flops >= best.flops:
-                    best = c
+                for sc, ops in probe.unsupported.items():  # either branch may run: what it cannot count is reported
+                    self.unsupported[sc].update({op: n * times for op, n in ops.items()})
+                if best_probe is None or c.flops >= best.flops:
+                    best, best_probe = c, probe
+            if best_probe is not None:  # the counted branch's memory traffic, in the If's scope like its cost
+                self.traffic[scope][0] += sum(r for r, _ in best_probe.traffic.values()) * times
+                self.traffic[scope][1] += sum(w for _, w in best_probe.traffic.values()) * times
             self.cost[scope] += best * times
             self.counted += 1
             return best * times
@@ -171,14 +193,36 @@ class _Walk:
         return int(numpy_helper.to_array(t).reshape(-1)[0])
 
 
+_RNN_STATE_INPUTS = {"LSTM": (5, 6), "GRU": (5,), "RNN": (5,)}  # initial_h (and initial_c): states, not weights
+
+
+def _state_constants(g: Any) -> set[str]:
+    """Initializers an RNN reads as its initial state (exporters store the zeros there)."""
+    out: set[str] = set()
+    for node in g.node:
+        for i in _RNN_STATE_INPUTS.get(node.op_type, ()) if node.domain in ("", "ai.onnx") else ():
+            if i < len(node.input) and node.input[i]:
+                out.add(node.input[i])
+    return out
+
+
+def _numel(t: Any) -> int:
+    n = 1
+    for d in t.dims:
+        n *= int(d)
+    return n
+
+
 def _params(g: Any, consumers: dict[str, str]) -> dict[str, int]:
     """Float initializers of rank >= 1 (weights; rank-0 floats are constants such as eps),
     each counted once, owned by the scope of its first consumer; an Identity copy of an
-    initializer (exporters deduplicate equal weights this way) counts as the weight it is."""
+    initializer (exporters deduplicate equal weights this way) counts as the weight it is.
+    An RNN's initial state is a constant, not a parameter (see :func:`_state_constants`)."""
     out: dict[str, int] = defaultdict(int)
     sizes = {}
+    states = _state_constants(g)
     for t in g.initializer:
-        if t.data_type in _FLOAT_TYPES and len(t.dims) >= 1:
+        if t.data_type in _FLOAT_TYPES and len(t.dims) >= 1 and t.name not in states:
             n = 1
             for d in t.dims:
                 n *= int(d)
@@ -297,6 +341,7 @@ def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsCon
 def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: FlopsConvention, name: str) -> Report:
     g = model.graph
     walk.initializers = {t.name: t for t in g.initializer}
+    walk.static = set(walk.initializers)
     walk.graph(g, "", 1)
 
     consumers: dict[str, str] = {}
@@ -356,7 +401,8 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
         conventions=conventions(flops_conv, None, params="float initializers of rank >= 1, each once (ONNX records no trainability)"),
         inputs=inputs, layers=nodes, unsupported=unsupported, ignored=dict(walk.ignored), notes=notes,
         extra={"onnx": {"opset": opset, "nodes": total_nodes, "counted": walk.counted, "free": sum(walk.ignored.values()),
-                        "not_counted": sum(unsupported.values()), "producer": model.producer_name}},
+                        "not_counted": sum(unsupported.values()), "producer": model.producer_name,
+                        "state_constants": sum(_numel(t) for t in g.initializer if t.name in _state_constants(g))}},
     )
 
 

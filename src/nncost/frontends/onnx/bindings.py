@@ -37,11 +37,19 @@ class NodeView:
     present: list[bool]  # whether each optional input was given
     in_types: list[int | None]  # ONNX element types (TensorProto.DataType), None when unknown
     out_types: list[int | None]
+    static: bool = False  # every input is known before the model runs (initializers, constants, shapes)
+    lookup: Callable[[int], Any] | None = None  # reads input i's value when it is a small inline constant
 
-    def floating(self) -> bool:
-        """False only when every known element type is integer or bool (index maths, masks)."""
+    def value(self, i: int) -> Any:
+        """Input i's value (a scalar, or a small 1-D array) when it is a constant, else None."""
+        return self.lookup(i) if self.lookup is not None and i < len(self.present) and self.present[i] else None
+
+    def shape_arithmetic(self) -> bool:
+        """Integer arithmetic on values known before the model runs: computing sizes from
+        sizes (``Shape → Gather → Div → Concat``), which PyTorch does with Python ints. It is
+        metadata and free; integer arithmetic on the model's data counts like any other."""
         known = [t for t in [*self.in_types, *self.out_types] if t is not None]
-        return not known or any(t not in _INTEGER_TYPES for t in known)
+        return self.static and bool(known) and all(t in _INTEGER_TYPES for t in known)
 
     def shape(self, i: int, output: bool = False) -> tuple[int, ...]:
         seq = self.outputs if output else self.inputs
@@ -169,12 +177,12 @@ def _instance_norm(n: NodeView) -> Cost:
 
 
 # -- pooling -------------------------------------------------------------------------------
-@ONNX.register("MaxPool", "AveragePool", "LpPool", "QLinearAveragePool")
+@ONNX.register("MaxPool", "AveragePool", "LpPool", "com.microsoft:QLinearAveragePool")
 def _pool(n: NodeView) -> Cost:
     return fm.pool(n.shape(0, output=True), tuple(n.attrs["kernel_shape"]))
 
 
-@ONNX.register("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "QLinearGlobalAveragePool")
+@ONNX.register("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "com.microsoft:QLinearGlobalAveragePool")
 def _global_pool(n: NodeView) -> Cost:
     x = n.shape(0)
     return fm.adaptive_pool(x, (1,) * (len(x) - 2))
@@ -197,7 +205,14 @@ def _log_softmax(n: NodeView) -> Cost:
     return fm.log_softmax(*_softmax_len(n))
 
 
-@ONNX.register("ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin", "ReduceLogSumExp")
+@ONNX.register("ReduceLogSumExp")
+def _reduce_logsumexp(n: NodeView) -> Cost:
+    """log Σ exp over the reduced dims: the stable form of formulas.logsumexp, n = in / out per output."""
+    numel, out = fm.prod(n.shape(0)), n.out_numel()
+    return fm.logsumexp(numel, numel // out if out else 0)
+
+
+@ONNX.register("ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin")
 def _reduce(n: NodeView) -> Cost:
     return fm.reduction(fm.prod(n.shape(0)), n.out_numel())
 
@@ -214,9 +229,15 @@ def _reduce_norm(n: NodeView) -> Cost:
 
 @ONNX.register("CumSum")
 def _cumsum(n: NodeView) -> Cost:
+    """CumSum(x, axis): the axis is input 1, a scalar tensor (not an attribute)."""
     x = n.shape(0)
-    axis = _axis(int(n.attrs.get("axis", -1)) if "axis" in n.attrs else -1, len(x))
-    return fm.cumulative(fm.prod(x), x[axis] if x else 1)
+    if not x:
+        return ZERO
+    axis_value = n.value(1)
+    if axis_value is None:
+        raise UnknownShape("CumSum's axis input is not a constant")
+    axis = _axis(int(axis_value), len(x))
+    return fm.cumulative(fm.prod(x), x[axis])
 
 
 # -- interpolation -------------------------------------------------------------------------------
@@ -298,8 +319,8 @@ def _gqa(n: NodeView) -> Cost:
 # -- element-wise -----------------------------------------------------------------------------
 def _ew(name: str) -> Binding:
     def bind(n: NodeView) -> Cost:
-        if not n.floating():
-            return ZERO  # integer/bool arithmetic (shape computations) is not floating-point work
+        if n.shape_arithmetic():
+            return ZERO  # sizes computed from sizes: metadata (docs/conventions.md)
         return fm.elementwise(name, n.out_numel())
 
     return bind
@@ -323,7 +344,7 @@ for _name, _ops in _ELEMENTWISE.items():
 @ONNX.register("Sum", "Mean", "Max", "Min")
 def _variadic(n: NodeView) -> Cost:
     """k inputs combined element-wise: k − 1 adds (or comparisons) per output; Mean also divides once."""
-    if not n.floating():
+    if n.shape_arithmetic():
         return ZERO
     k = sum(n.present)
     per = max(k - 1, 0) * fm.unit("add" if n.op_type in ("Sum", "Mean") else "max") + (fm.unit("div") if n.op_type == "Mean" else 0)
