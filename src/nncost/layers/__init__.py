@@ -18,7 +18,7 @@ from ..conventions import conventions
 from ..cost import FlopsConvention, RnnBias
 from ..errors import LayerSpecError, ShapeError
 from ..report import Node, Report, Working
-from . import dense, pointwise, spatial  # noqa: F401  (registers the catalogue)
+from . import dense, functional, pointwise, spatial  # noqa: F401  (registers the catalogue)
 from .base import CATALOGUE, Ctx, bind
 from .parse import parse_layer
 

@@ -13,7 +13,7 @@ from ..report import ParamCount
 from .base import Ctx, LayerResult, W, layer, mul, need_bool, need_int
 
 
-@layer("Linear", "linear")
+@layer("Linear")
 def linear(ctx: Ctx, in_features: int, out_features: int, bias: bool = True,
            device: Any = None, dtype: Any = None) -> LayerResult:
     """params = (d_in + 1)·d_out; FLOPs = [d_in + (d_in − 1) + 1]·d_out per row (seed §1)."""
@@ -129,7 +129,7 @@ def multihead_attention(ctx: Ctx, embed_dim: int, num_heads: int, dropout: float
     return LayerResult(ParamCount(trainable=params), cost, [q], w, [note])
 
 
-@layer("Embedding", "embedding")
+@layer("Embedding")
 def embedding(ctx: Ctx, num_embeddings: int, embedding_dim: int, padding_idx: Any = None, max_norm: Any = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False,
               _weight: Any = None, _freeze: bool = False, device: Any = None, dtype: Any = None) -> LayerResult:

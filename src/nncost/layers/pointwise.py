@@ -100,7 +100,7 @@ def hardtanh(ctx: Ctx, min_val: float = -1.0, max_val: float = 1.0, inplace: boo
     return _act(ctx, "hardtanh")
 
 
-@layer("PReLU", "prelu")
+@layer("PReLU")
 def prelu(ctx: Ctx, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> LayerResult:
     """params = num_parameters; compare + multiply per element."""
     return _act(ctx, "prelu", need_int("num_parameters", num_parameters, ctx.name))
@@ -134,7 +134,7 @@ def log_softmax(ctx: Ctx, dim: Any = None) -> LayerResult:
 
 
 def _bn(nd: int) -> None:
-    @layer(f"BatchNorm{nd}d", f"batch_norm{nd}d")
+    @layer(f"BatchNorm{nd}d")
     def batch_norm(ctx: Ctx, num_features: int, eps: float = 1e-5, momentum: Any = 0.1, affine: bool = True,
                    track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> LayerResult:
         """Inference: FLOPs = elements·(2 + 2·affine) + 2·C; params 2·C + 2·C running stats (seed §4)."""
@@ -155,7 +155,7 @@ def _bn(nd: int) -> None:
         notes = ["the seed's 4·C = 2·C trainable + 2·C running statistics; folded into the preceding conv at inference it costs 0"]
         return LayerResult(ParamCount(trainable=trainable, buffers=buffers), cost, [x], w, notes)
 
-    @layer(f"InstanceNorm{nd}d", f"instance_norm{nd}d")
+    @layer(f"InstanceNorm{nd}d")
     def instance_norm(ctx: Ctx, num_features: int, eps: float = 1e-5, momentum: Any = 0.1, affine: bool = False,
                       track_running_stats: bool = False, device: Any = None, dtype: Any = None) -> LayerResult:
         """GroupNorm with one group per channel."""
@@ -186,7 +186,7 @@ def _norm_size(ctx: Ctx, normalized_shape: Any) -> tuple[tuple[int, ...], int]:
     return x, prod(ns)
 
 
-@layer("LayerNorm", "layer_norm")
+@layer("LayerNorm")
 def layer_norm(ctx: Ctx, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
                bias: bool = True, device: Any = None, dtype: Any = None) -> LayerResult:
     """Per row of n: 5n + 2; affine +1 (weight) +1 (bias) per element."""
@@ -202,7 +202,7 @@ def layer_norm(ctx: Ctx, normalized_shape: Any, eps: float = 1e-5, elementwise_a
     return LayerResult(ParamCount(trainable=params), cost, [x], w)
 
 
-@layer("RMSNorm", "rms_norm")
+@layer("RMSNorm")
 def rms_norm(ctx: Ctx, normalized_shape: Any, eps: Any = None, elementwise_affine: bool = True,
              device: Any = None, dtype: Any = None) -> LayerResult:
     """Per row of n: 3n + 2; weight +1 per element."""
@@ -215,7 +215,7 @@ def rms_norm(ctx: Ctx, normalized_shape: Any, eps: Any = None, elementwise_affin
     return LayerResult(ParamCount(trainable=n if wt else 0), cost, [x], w)
 
 
-@layer("GroupNorm", "group_norm")
+@layer("GroupNorm")
 def group_norm(ctx: Ctx, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
                device: Any = None, dtype: Any = None) -> LayerResult:
     """LayerNorm over N·G rows of (C/G)·spatial; per-channel affine."""

@@ -95,7 +95,7 @@ def _conv(nd: int, ctx: Ctx, c_in: Any, c_out: Any, kernel_size: Any, stride: An
 
 
 def _make_conv(nd: int) -> None:
-    @layer(f"Conv{nd}d", f"conv{nd}d")
+    @layer(f"Conv{nd}d")
     def conv_nd(ctx: Ctx, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> LayerResult:
@@ -103,7 +103,7 @@ def _make_conv(nd: int) -> None:
         return _conv(nd, ctx, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, False,
                      padding_mode=padding_mode)
 
-    @layer(f"ConvTranspose{nd}d", f"conv_transpose{nd}d")
+    @layer(f"ConvTranspose{nd}d")
     def convt_nd(ctx: Ctx, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> LayerResult:
