@@ -114,3 +114,32 @@ def test_prims_from_decompositions_are_counted():
     """copysign decomposes (torch._refs) into prims.abs/neg/signbit/where: counted as their aten ops."""
     r = nncost.analyze(Call(torch.copysign), torch.randn(3, 4), torch.randn(3, 4))
     assert not r.unsupported and r.total.flops == 12 * (1 + 2 + 1 + 1)  # signbit, abs twice, neg, where
+
+
+# -- torchvision's detection ops --------------------------------------------------------------
+def test_nms_counts_the_ious_its_kernel_computes():
+    tv = pytest.importorskip("torchvision")
+    boxes = torch.tensor([[0.0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]])
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    r = nncost.analyze(Call(lambda b, s: tv.ops.nms(b, s, 0.5)), boxes, scores, device="cpu")
+    # box 0 is kept and compared with the 2 after it (box 1 overlaps it: IoU 81/119, suppressed); box 2 is
+    # kept with none after it. sort 3·⌈log₂ 3⌉ comparisons, 3 areas (3 each), 2 IoUs (12 + 1 comparison)
+    assert r.total.flops == 3 * 2 + 3 * 3 + 2 * (12 + 1)
+    assert not r.unsupported
+
+
+@pytest.mark.parametrize(("ratio", "samples"), [(2, 4 * 2 * 2), (-1, 4 * 4 * 4)])
+def test_roi_align_counts_its_samples(ratio, samples):
+    tv = pytest.importorskip("torchvision")
+    rois = torch.tensor([[0.0, 0, 0, 8, 8]])  # one 8×8 region, pooled to 2×2 bins
+    r = nncost.analyze(Call(lambda x, b: tv.ops.roi_align(x, b, (2, 2), 1.0, ratio)), torch.randn(1, 4, 16, 16), rois,
+                       device="cpu")
+    # sampling_ratio 2: 2·2 samples per bin; adaptive (-1): ⌈8/2⌉·⌈8/2⌉ = 16 per bin; 4 bins
+    assert r.total.flops == 8 * 4 * samples + 14 * samples  # 8 per sample and channel (4 channels), 14 per position
+
+
+def test_roi_pool_compares_within_each_bin():
+    tv = pytest.importorskip("torchvision")
+    rois = torch.tensor([[0.0, 0, 0, 7, 7]])  # an 8×8 region (inclusive corners), 2×2 bins of 4×4 cells
+    r = nncost.analyze(Call(lambda x, b: tv.ops.roi_pool(x, b, (2, 2), 1.0)), torch.randn(1, 2, 16, 16), rois, device="cpu")
+    assert r.total.flops == 2 * (64 - 4)  # 2 channels · (cells − bins) comparisons

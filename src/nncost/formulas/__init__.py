@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .attention import multi_head_attention, sdpa, sdpa_backward, sdpa_causal_useful_macs
 from .conv import conv, conv_backward, conv_coverage, conv_output_shape, conv_params, conv_transpose_output_shape
+from .detection import nms, roi_align, roi_pool
 from .elementwise import (
     accumulate,
     cumulative,
@@ -34,6 +35,9 @@ from .shapes import prod
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "nms",
+    "roi_align",
+    "roi_pool",
     "logcumsumexp",
     "fft",
     "select_kth",

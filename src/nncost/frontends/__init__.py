@@ -38,8 +38,14 @@ def build(builder: Any, what: str, meta: bool = True) -> tuple[Any, str | None]:
     initialisation (a 1B-parameter model builds in a fraction of a second, not 20 s). A
     model that cannot be built there is built on the CPU: (model, the reason) then."""
     torch = _torch()
+
+    def seeded() -> Any:  # a CPU build draws its random weights from seed 0: the same model every time,
+        with torch.random.fork_rng(devices=[]):  # and the user's RNG untouched
+            torch.manual_seed(0)
+            return builder()
+
     if not meta:
-        return builder(), None
+        return seeded(), None
     try:
         with torch.device("meta"):
             return builder(), None
@@ -49,9 +55,9 @@ def build(builder: Any, what: str, meta: bool = True) -> tuple[Any, str | None]:
         first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
     try:  # the constructor computes with tensors (RegNet's widths): run it on the CPU, keep only its weights on meta
         with _weights_on_meta(torch):
-            return builder(), None
+            return seeded(), None
     except Exception:  # noqa: BLE001
-        return builder(), f"{what} cannot be built on the meta device ({first}); built on the CPU"
+        return seeded(), f"{what} cannot be built on the meta device ({first}); built on the CPU"
 
 
 @contextlib.contextmanager
@@ -78,13 +84,13 @@ def _weights_on_meta(torch: Any) -> Iterator[None]:
         h2.remove()
 
 
-def torchvision_model(name: str, weight: Any = None, meta: bool = True) -> tuple[Any, tuple[int, ...]]:
+def torchvision_model(name: str, weight: Any = None, meta: bool = True) -> tuple[Any, Any]:
     """(model, input shape) for torchvision:NAME; see :func:`_torchvision`."""
     model, shape, _ = _torchvision(name, weight, meta)
     return model, shape
 
 
-def _torchvision(name: str, weight: Any = None, meta: bool = True) -> tuple[Any, tuple[int, ...], str | None]:
+def _torchvision(name: str, weight: Any = None, meta: bool = True) -> tuple[Any, Any, str | None]:
     """A torchvision model as its pretrained ``weight`` (default: the DEFAULT one) is built,
     with weights=None, and its input shape at that weight's crop size.
 
@@ -106,7 +112,8 @@ def _torchvision(name: str, weight: Any = None, meta: bool = True) -> tuple[Any,
         w = weight if weight is not None else models.get_model_weights(name).DEFAULT
         if w.meta.get("categories"):
             kwargs["num_classes"] = len(w.meta["categories"])
-        crop = getattr(w.transforms, "keywords", {}).get("crop_size")
+        keywords = getattr(w.transforms, "keywords", {})
+        crop = keywords.get("crop_size") or keywords.get("resize_size")  # segmentation weights resize, not crop
         if crop is None:
             crop = getattr(w.transforms(), "crop_size", [224])
         size = crop if isinstance(crop, int) else crop[0]
@@ -114,19 +121,50 @@ def _torchvision(name: str, weight: Any = None, meta: bool = True) -> tuple[Any,
         pass
     if name.startswith("vit_"):
         kwargs["image_size"] = size
-    if name == "googlenet":
+    if name in ("googlenet", "quantized_googlenet"):
         kwargs.update(aux_logits=False, init_weights=False)
     if name == "inception_v3":
         kwargs.update(aux_logits=True, init_weights=False)
     import inspect
 
-    if "weights_backbone" in inspect.signature(models.get_model_builder(name)).parameters:
+    params = inspect.signature(models.get_model_builder(name)).parameters
+    if "weights_backbone" in params:
         kwargs["weights_backbone"] = None  # never download a backbone to count a model
+    if "aux_loss" in params:
+        kwargs["aux_loss"] = True  # segmentation weights are built with their auxiliary head (torchvision counts it)
     model, note = build(lambda: models.get_model(name, weights=None, **kwargs), f"torchvision:{name}", meta)
+    if name in _FROZEN_BN_BACKBONES:
+        _freeze_backbone_norms(tv, model, meta and note is None)
+    if name.startswith("quantized_"):
+        float_build = ("built as its float model (quantize=False): the same layers, parameters and MACs as the int8 "
+                       "model torchvision publishes")
+        note = f"{note}; {float_build}" if note else float_build
     shape: tuple[int, ...]
     frames = 16 if name in ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s", "swin3d_t", "swin3d_s", "swin3d_b") else 0
     shape = (1, 3, frames, size, size) if frames else (1, 3, size, size)
+    if name.startswith("raft_"):  # optical flow: two frames, sides divisible by 8 (Sintel's 436×1024 padded)
+        return model, ((1, 3, 440, 1024), (1, 3, 440, 1024)), note
     return model, shape, note
+
+
+# detection builders whose backbone uses FrozenBatchNorm2d when built with pretrained weights (and
+# nn.BatchNorm2d without): torchvision's published parameter counts are of the frozen build
+_FROZEN_BN_BACKBONES = frozenset({
+    "fasterrcnn_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "fcos_resnet50_fpn", "keypointrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "retinanet_resnet50_fpn",
+})
+
+
+def _freeze_backbone_norms(tv: Any, model: Any, meta: bool) -> None:
+    """Swap the backbone's BatchNorm2d for FrozenBatchNorm2d (γ, β, mean, var as buffers), as
+    torchvision builds these models with pretrained weights."""
+    torch = _torch()
+    frozen = tv.ops.misc.FrozenBatchNorm2d
+    for parent in list(model.backbone.modules()):
+        for child_name, child in list(parent.named_children()):
+            if type(child) is torch.nn.BatchNorm2d:
+                with torch.device("meta") if meta else contextlib.nullcontext():
+                    parent.add_module(child_name, frozen(child.num_features, eps=child.eps))
 
 
 def _timm(name: str, meta: bool = True) -> tuple[Any, tuple[int, ...], str | None]:  # pragma: no cover - timm is optional
@@ -180,14 +218,14 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def _resolved(built: tuple[Any, tuple[int, ...], str | None], spec: str) -> Resolved:
+def _resolved(built: tuple[Any, Any, str | None], spec: str) -> Resolved:
     model, shape, note = built
     return Resolved(model, shape, spec, note)
 
 
 class Resolved(NamedTuple):
     model: Any
-    shape: tuple[int, ...] | None  # the default input, if the spec has one
+    shape: Any  # the default input shape, a tuple of shapes for several inputs, or None
     name: str
     note: str | None = None  # why the model was not built on the meta device
 
@@ -293,5 +331,5 @@ def _analyze_model(model: Any, default_shape: Any, name: str, spec: str,
             return analyze(model, name=name, **options)  # type: ignore[no-any-return]
         if default_shape is None:
             raise ShapeError(f"{spec} has no default input; give one with --input-shape, e.g. --input-shape 1,3,224,224")
-        positional = [default_shape]
+        positional = list(default_shape) if isinstance(default_shape[0], tuple) else [default_shape]  # several inputs
     return analyze(model, *positional, inputs=named, name=name, **options)  # type: ignore[no-any-return]

@@ -33,6 +33,7 @@ from . import ignored as _ignored  # noqa: F401  (registers the ignore list)
 from .bindings import ATEN, ATTENTION_OPS, SPARSE_AWARE
 from .functions import FUNCTIONS
 from .metafast import FAST_META
+from .vision_ops import NeedsValues
 
 __all__ = ["Capture", "run_capture", "output_tensors", "DATA_DEPENDENT"]
 
@@ -115,6 +116,10 @@ def _metadata(node: Any) -> dict[str, Any]:
 
 def _kind(func: Any, fast: bool) -> tuple[str, Any]:
     packet = func.overloadpacket
+    if func.namespace == "torchvision":
+        from .vision_ops import ensure_registered
+
+        ensure_registered()
     if func.namespace == "prims" and hasattr(torch.ops.aten, packet.__name__):
         # decompositions written with torch._refs call prims (prims.abs, prims.where, ...): each is
         # the aten op of its name, with the same leading arguments
@@ -172,7 +177,11 @@ class _Dispatch(TorchDispatchMode):
             if _sparse(args) and func.overloadpacket not in SPARSE_AWARE:
                 st.cap.unsupported[st.current()][f"{func.overloadpacket.__name__} (sparse)"] += 1
                 return out
-            cost = count(args, kwargs, out)
+            try:
+                cost = count(args, kwargs, out)
+            except NeedsValues:
+                st.cap.unsupported[st.current()][f"{func.overloadpacket.__name__} (needs values)"] += 1
+                return out
             st.add(cost, cost if func.overloadpacket in ATTENTION_OPS else None)
             if st.track_bn and func.overloadpacket in _PRODUCERS and isinstance(out, torch.Tensor):
                 st.producers[out] = st.current()
