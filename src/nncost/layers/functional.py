@@ -159,10 +159,15 @@ def group_norm(ctx: Ctx, num_groups: int, weight: Any = None, bias: Any = None, 
     if len(x) < 2 or x[1] % g:
         raise ShapeError(f"{ctx.name}: the channels (dim 1) of {list(x)} must be divisible by num_groups ({g})")
     wt, b = _affine(ctx, x[1], weight, bias, 1)
-    cost = fm.group_norm(prod(x), x[0], g, wt or b)
-    n = prod(x) // (x[0] * g)
-    working = [_OWNS_NONE, W("flops", "N·G·(5·n + 2) + elements·2·affine",
-                             f"{x[0]}·{g}·(5·{n} + 2) + {dims(x)}·{2 * int(wt or b)}", cost.flops)]
+    return _grouped(x, g, "G", wt or b)
+
+
+def _grouped(x: tuple[int, ...], groups: int, symbol: str, affine: bool) -> LayerResult:
+    """LayerNorm over N·groups rows (GroupNorm; InstanceNorm is one group per channel)."""
+    cost = fm.group_norm(prod(x), x[0], groups, affine)
+    n = prod(x) // (x[0] * groups)
+    working = [_OWNS_NONE, W("flops", f"N·{symbol}·(5·n + 2) + elements·2·affine",
+                             f"{x[0]}·{groups}·(5·{n} + 2) + {dims(x)}·{2 * int(affine)}", cost.flops)]
     return LayerResult(ParamCount(), cost, [x], working)
 
 
@@ -194,11 +199,7 @@ def instance_norm(ctx: Ctx, running_mean: Any = None, running_var: Any = None, w
     if len(x) < 3:
         raise ShapeError(f"{ctx.name} expects [N, C, *spatial], got shape {list(x)}")
     wt, b = _affine(ctx, x[1], weight, bias, 3)
-    cost = fm.group_norm(prod(x), x[0], x[1], wt or b)
-    n = prod(x[2:])
-    working = [_OWNS_NONE, W("flops", "N·C·(5·n + 2) + elements·2·affine",
-                             f"{x[0]}·{x[1]}·(5·{n} + 2) + {dims(x)}·{2 * int(wt or b)}", cost.flops)]
-    return LayerResult(ParamCount(), cost, [x], working)
+    return _grouped(x, x[1], "C", wt or b)
 
 
 @layer("prelu")
