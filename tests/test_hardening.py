@@ -379,3 +379,13 @@ def test_sdpa_by_keyword():
 
     r = nncost.analyze(S(), (1, 2, 4, 8), (1, 2, 6, 8), (1, 2, 6, 8))
     assert r.total.macs == 2 * 4 * 6 * 8 * 2  # heads·L·S·E for the scores, the same for the values
+
+
+def test_lazy_modules_are_initialised_on_a_copy():
+    model = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(10))
+    r = nncost.analyze(model, (1, 3, 32, 32))
+    # conv: 16·3·3·3·30·30 MACs, (27 + 1)·16 params; the lazy linear learns 16·30·30 = 14,400 inputs
+    assert r.total.macs == 16 * 27 * 30 * 30 + 14_400 * 10
+    assert r.total.params == 28 * 16 + (14_400 + 1) * 10
+    assert type(model[3]) is nn.LazyLinear and torch.nn.parameter.is_lazy(model[3].weight)  # the user's stays lazy
+    assert "lazy modules" in r.notes[0]

@@ -214,6 +214,32 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
     )
 
 
+def _analyze_lazy(model: torch.nn.Module, args: list[Any], kw: dict[str, Any], options: dict[str, Any]) -> Report:
+    """A model with lazy modules (nn.LazyLinear, ...) learns its shapes from its first input:
+    a copy runs that first forward on the CPU (seeded inputs, no gradient), and the
+    initialised copy is analysed. The user's model stays uninitialised."""
+    import copy
+
+    twin = copy.deepcopy(model)
+    gen = torch.Generator().manual_seed(SEED)
+    a = [_materialise(x, f"input{i}", torch.device("cpu"), None, gen) for i, x in enumerate(args)]
+    k = {n: _materialise(v, n, torch.device("cpu"), None, gen) for n, v in kw.items()}
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(SEED)
+            twin.eval()(*a, **k)
+    except Exception as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{type(model).__name__} has lazy modules, and their first forward failed: {text}") from exc
+    twin.train(model.training)
+    for (_, m), (_, t) in zip(model.named_modules(), twin.named_modules()):
+        t.training = m.training
+    report = analyze(twin, *args, **{**options, "name": options.get("name") or type(model).__name__}, **kw)
+    report.notes.insert(0, "lazy modules: their shapes were learnt by a first forward of a copy on the CPU (your model "
+                           "is left uninitialised)")
+    return report
+
+
 def analyze(
     model: torch.nn.Module,
     *example_inputs: Any,
@@ -259,6 +285,9 @@ def analyze(
     if not args and not kw and _needs_input(model):
         raise ShapeError("no input given: pass example inputs, input_shape=(...), or keyword inputs such as input_ids=(1, 128)")
 
+    if any(torch.nn.parameter.is_lazy(t) for t in [*model.parameters(), *model.buffers()]):
+        return _analyze_lazy(model, args, kw, dict(dtype=dtype, device=device, backward=backward, fold_bn=fold_bn,
+                                                   train=train, flops=flops, strict=strict, name=name))
     named = list(model.named_modules())
     paths = {id(m): p for p, m in named}
     modes = {m: m.training for _, m in named}
