@@ -212,6 +212,24 @@ def test_bad_config_file(tmp_path):
         analyze_hf("gpt2", seq=0)
 
 
+@pytest.mark.parametrize(("config", "message"), [
+    ({"model_type": "nosuch"}, r"transformers \d+\.\S+ does not know model_type 'nosuch'$"),
+    ({"model_type": "gpt2", "n_positions": "abc"}, "this gpt2 config is invalid: .*'n_positions' expected int, got str"),
+    ({"model_type": "gpt2", "n_layer": 1, "n_embd": 65, "n_head": 2},
+     "transformers cannot build gpt2 from this config: ValueError: `embed_dim` must be divisible by num_heads"),
+])
+def test_configs_transformers_refuses_are_one_line_errors(tmp_path, capsys, config, message):
+    from nncost.cli import main
+
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(config))
+    with pytest.raises(ModelSpecError, match=message):
+        analyze_hf(str(p), seq=8)
+    assert main([f"hf:{p}", "--seq", "8"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and len(err) < 400  # one line, not transformers' list of 500 types
+
+
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "nncost", *args], capture_output=True, text=True,
                           env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})

@@ -70,6 +70,23 @@ class MissingDependencyError(NncostError, ImportError):
         self.extra = extra
 
 
+def first_line(exc: BaseException, limit: int | None = None, named: bool = True, join: bool = False) -> str:
+    """An exception as one line for a message: its type (when ``named``) and the first
+    line of its text (all its lines joined, with ``join``), cut to ``limit`` characters;
+    a SyntaxError says file and line."""
+    text = " ".join(str(exc).split()) if join else str(exc).strip()
+    if isinstance(exc, SyntaxError) and exc.msg:
+        import os
+
+        text = f"{exc.msg} ({os.path.basename(exc.filename or '')}, line {exc.lineno})"
+    first = text.splitlines()[0] if text else ""
+    if limit is not None and len(first) > limit:
+        first = first[:limit].rstrip() + "…"
+    if not first:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {first}" if named else first
+
+
 def require(module: str, extra: str, purpose: str) -> object:
     """Import ``module`` lazily, or raise :class:`MissingDependencyError`."""
     import importlib

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from ..errors import MetaDeviceError, ModelSpecError, ShapeError, require
+from ..errors import MetaDeviceError, ModelSpecError, ShapeError, first_line, require
 from ..report import Report
 
 __all__ = ["Resolved", "analyze_spec", "build", "resolve_torch_model", "torchvision_model"]
@@ -52,7 +52,7 @@ def build(builder: Any, what: str, meta: bool = True) -> tuple[Any, str | None]:
     except ModelSpecError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure on meta: the two builds below decide
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc, 120, named=False)
     try:  # the constructor computes with tensors (RegNet's widths): run it on the CPU, keep only its weights on meta
         with _weights_on_meta(torch):
             return seeded(), None
@@ -191,14 +191,14 @@ def _factory(spec: str, meta: bool = True) -> tuple[Any, str | None]:
             loader.loader.exec_module(module)
         except Exception as exc:
             sys.modules.pop(mod_name, None)
-            raise ModelSpecError(f"running {target} failed: {_one_line(exc)}") from None
+            raise ModelSpecError(f"running {target} failed: {first_line(exc)}") from None
     else:
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
             raise ModelSpecError(f"cannot import module {target!r}: {exc}") from None
         except Exception as exc:
-            raise ModelSpecError(f"importing module {target!r} failed: {_one_line(exc)}") from None
+            raise ModelSpecError(f"importing module {target!r} failed: {first_line(exc)}") from None
     fn = getattr(module, attr, None)
     if fn is None or not callable(fn):
         raise ModelSpecError(f"{target} has no callable {attr!r}")
@@ -206,16 +206,8 @@ def _factory(spec: str, meta: bool = True) -> tuple[Any, str | None]:
         return build(fn, spec, meta)
     except Exception as exc:
         what = "class" if isinstance(fn, type) else "factory"
-        raise ModelSpecError(f"{spec}: calling {attr}() failed: {_one_line(exc)} (a spec names a {what} that builds the "
+        raise ModelSpecError(f"{spec}: calling {attr}() failed: {first_line(exc)} (a spec names a {what} that builds the "
                              "model with no arguments; write a small factory function for one that needs them)") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    if isinstance(exc, SyntaxError):
-        text = f"{exc.msg} ({os.path.basename(exc.filename or '')}, line {exc.lineno})"
-    first = text.splitlines()[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _resolved(built: tuple[Any, Any, str | None], spec: str) -> Resolved:
@@ -256,7 +248,7 @@ def resolve_torch_model(spec: str, trust_pickle: bool = False, meta: bool = True
         try:
             model = torch.load(spec, map_location="meta", weights_only=False)
         except Exception as exc:
-            raise ModelSpecError(f"{spec} could not be loaded as a pickled model: {_one_line(exc)}") from None
+            raise ModelSpecError(f"{spec} could not be loaded as a pickled model: {first_line(exc)}") from None
         if not isinstance(model, torch.nn.Module):
             raise ModelSpecError(f"{spec} holds a {type(model).__name__}, not a full nn.Module (a state_dict needs its model code)")
         return Resolved(model, None, spec)

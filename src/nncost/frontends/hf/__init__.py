@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...errors import ModelSpecError, require
+from ...errors import ModelSpecError, first_line, require
 from ...report import Report
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
@@ -79,10 +79,16 @@ def build(config: Mapping[str, Any]) -> tuple[Any, Any, str]:
     torch: Any = require("torch", "hf", "Hugging Face models")
     data = {k: v for k, v in config.items() if not k.startswith("_")}
     model_type = data.pop("model_type")
+    if model_type not in tf.CONFIG_MAPPING:
+        import difflib
+
+        close = difflib.get_close_matches(str(model_type), list(tf.CONFIG_MAPPING.keys()), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ModelSpecError(f"transformers {tf.__version__} does not know model_type {model_type!r}{hint}")
     try:
         cfg = tf.AutoConfig.for_model(model_type, **data)
-    except (ValueError, KeyError) as exc:
-        raise ModelSpecError(f"transformers does not know model_type {model_type!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - transformers validates fields with its own error types
+        raise ModelSpecError(f"this {model_type} config is invalid: {first_line(exc, 240, join=True)}") from None
     task = _task(cfg)
     auto = {"causal": tf.AutoModelForCausalLM, "seq2seq": tf.AutoModelForSeq2SeqLM, "image": tf.AutoModelForImageClassification,
             "base": tf.AutoModel}[task]
@@ -92,9 +98,14 @@ def build(config: Mapping[str, Any]) -> tuple[Any, Any, str]:
     try:
         with torch.device("meta"):
             model = auto.from_config(cfg, attn_implementation="sdpa", **kwargs)
-    except (ValueError, ImportError):  # a model without an SDPA implementation
-        with torch.device("meta"):
-            model = auto.from_config(cfg, **kwargs)
+    except (ValueError, ImportError):  # a model without an SDPA implementation, or a config it refuses
+        try:
+            with torch.device("meta"):
+                model = auto.from_config(cfg, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a constructor's own checks (embed_dim % heads, ...)
+            raise ModelSpecError(f"transformers cannot build {model_type} from this config: {first_line(exc, 200)}") from None
+    except Exception as exc:  # noqa: BLE001
+        raise ModelSpecError(f"transformers cannot build {model_type} from this config: {first_line(exc, 200)}") from None
     return model.eval(), cfg, task
 
 

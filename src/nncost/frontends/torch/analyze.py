@@ -11,7 +11,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, UnsupportedError
+from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, UnsupportedError, first_line
 from ...report import Node, ParamCount, Report
 from .capture import Capture, run_capture
 from .quantized import packed_numel
@@ -229,8 +229,7 @@ def _analyze_lazy(model: torch.nn.Module, args: list[Any], kw: dict[str, Any], o
             torch.manual_seed(SEED)
             twin.eval()(*a, **k)
     except Exception as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{type(model).__name__} has lazy modules, and their first forward failed: {text}") from exc
+        raise InputError(f"{type(model).__name__} has lazy modules, and their first forward failed: {first_line(exc)}") from exc
     twin.train(model.training)
     for (_, m), (_, t) in zip(model.named_modules(), twin.named_modules()):
         t.training = m.training
@@ -332,9 +331,7 @@ def analyze(
 
     def failed(exc: Exception, d: torch.device) -> InputError:
         where = f" in module '{exc.nncost_module}'" if getattr(exc, "nncost_module", "") else ""  # type: ignore[attr-defined]
-        text = str(exc).strip()
-        first = text.splitlines()[0] if text else ""
-        first = f"{type(exc).__name__}: {first}" if not isinstance(exc, (RuntimeError, NncostError)) else first or type(exc).__name__
+        first = first_line(exc, named=not isinstance(exc, (RuntimeError, NncostError)))
         hint = ""
         if train and "more than 1 value per channel when training" in first:
             hint = " (batch norm in train mode needs a batch of at least 2: give a larger first dim)"
@@ -362,7 +359,7 @@ def analyze(
                     raise
                 except Exception:
                     raise failed(exc, dev) from exc  # it fails on CPU too: the first error is the one to fix
-                notes.append(f"this model cannot run on the meta device ({str(exc).strip().splitlines()[0][:120]}); "
+                notes.append(f"this model cannot run on the meta device ({first_line(exc, 120, named=False)}); "
                              "counted with real CPU tensors instead")
                 ran = torch.device("cpu")
     finally:
