@@ -54,7 +54,6 @@ def _is_shape(x: Any) -> bool:
 
 
 _MAX_NUMEL = 2**63 - 1
-_MISSING = object()
 SEED = 0  # random inputs and the model's own random draws (dropout) on a real device use this seed
 
 
@@ -292,16 +291,17 @@ def analyze(
     modes = {m: m.training for _, m in named}
     # a forward may rebind plain attributes (torchvision's AnchorGenerator moves its cell anchors to the
     # input's device; caches): each module's attributes are put back as they were after the run
-    attrs: dict[torch.nn.Module, dict[str, Any]] = {}  # taken once the modes are set (restoring keeps them)
+    # taken once the modes are set (restoring keeps them): module -> (attributes, their names, their ids)
+    attrs: dict[torch.nn.Module, tuple[dict[str, Any], tuple[str, ...], tuple[int, ...]]] = {}
     notes: list[str] = []
     if dev.type == "meta" and (_has_sparse(args) or _has_sparse(kw)):
         dev = torch.device("cpu")  # a sparse tensor's non-zeros are data: the meta device cannot hold them
         notes.append("sparse inputs: counted with real CPU tensors (sparse ops cost by their non-zeros)")
 
     def restore() -> None:
-        for m, saved in attrs.items():
+        for m, (saved, keys, ids) in attrs.items():
             now = m.__dict__
-            if len(now) != len(saved) or any(now.get(k, _MISSING) is not v for k, v in saved.items()):
+            if tuple(now) != keys or tuple(map(id, now.values())) != ids:  # a key added, removed or rebound
                 now.clear()
                 now.update(saved)
 
@@ -320,8 +320,10 @@ def analyze(
                 return torch.func.functional_call(model, stand, tuple(a), k, strict=False)
 
         devices = [d.index or 0] if d.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices, device_type=d.type if d.type == "cuda" else "cuda"):
-            torch.manual_seed(SEED)  # the model's own draws (dropout, sampling) repeat; the user's RNG is restored after
+        real = d.type != "meta"  # meta kernels draw no random numbers: nothing to fork or seed
+        with torch.random.fork_rng(devices=devices, enabled=real, device_type=d.type if d.type == "cuda" else "cuda"):
+            if real:
+                torch.manual_seed(SEED)  # the model's own draws (dropout, sampling) repeat; the user's RNG is restored
             try:
                 cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
                                   bn_types=_BN_TYPES if fold_bn else ())
@@ -339,7 +341,7 @@ def analyze(
 
     try:
         model.train(train)
-        attrs.update((m, dict(m.__dict__)) for _, m in named)
+        attrs.update((m, (dict(m.__dict__), tuple(m.__dict__), tuple(map(id, m.__dict__.values())))) for _, m in named)
         with torch.inference_mode(False):
             try:
                 cap, a, k = attempt(dev)
@@ -362,8 +364,7 @@ def analyze(
                 notes.append(f"this model cannot run on the meta device ({first_line(exc, 120, named=False)}); "
                              "counted with real CPU tensors instead")
                 ran = torch.device("cpu")
-    finally:
-        restore()
+    finally:  # each attempt restored the attributes it changed; the modes come back here
         for m, mode in modes.items():
             m.training = mode
     if backward and not cap.backward_ran:
