@@ -418,3 +418,15 @@ def test_an_rnn_initial_state_is_not_a_parameter():
     expected = sum(p.numel() for p in torch.nn.GRU(d, h, bidirectional=True).parameters())
     assert r.total.params == expected == 2 * (3 * h * (d + h) + 2 * 3 * h)  # not + 2·1·16 for the state
     assert r.extra["onnx"]["state_constants"] == 2 * 1 * h
+
+
+def test_topk_costs_what_torch_topk_costs():
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node("TopK", ["X", "K"], ["V", "I"], name="/t/TopK", axis=1)
+    g = helper.make_graph([node], "t", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [4, 8])],
+                          [helper.make_tensor_value_info("V", TensorProto.FLOAT, [4, 3]),
+                           helper.make_tensor_value_info("I", TensorProto.INT64, [4, 3])],
+                          [numpy_helper.from_array(np.array([3], dtype=np.int64), "K")])
+    r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+    assert r.total.flops == 4 * (8 - 1 + 8 * 2) == fm.topk(32, 8, 3).flops  # n − 1 + n·⌈log₂ k⌉ per row

@@ -85,6 +85,11 @@ def test_searchsorted_is_a_binary_search_per_value():
     assert r.total.flops == 10 * math.ceil(math.log2(16 + 1))  # ⌈log₂(n + 1)⌉ comparisons for each of 10 values
 
 
+def test_bucketize_searches_its_boundaries():
+    r = nncost.analyze(Call(lambda v, b: torch.bucketize(v, b)), torch.rand(10) * 16, torch.arange(16.0), device="cpu")
+    assert r.total.flops == 10 * math.ceil(math.log2(16 + 1))  # the boundaries are the second argument
+
+
 def test_unique_sorts_then_compares_neighbours():
     r = nncost.analyze(Call(lambda x: torch.unique(x)), torch.tensor([3.0, 1.0, 3.0, 2.0]), device="cpu")
     assert r.total.flops == 4 * lg(4) + 3

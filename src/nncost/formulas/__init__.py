@@ -24,17 +24,20 @@ from .elementwise import (
     softmax_backward,
     var_reduction,
 )
-from .linear import addmm, einsum, linear, linear_params, matmul, matmul_shape, sparse_matmul
+from .linear import addbmm, addmm, einsum, linear, linear_params, matmul, matmul_shape, sparse_matmul
 from .llm import kv_cache_bytes, rule_2n, rule_6n, rule_kaplan, rule_palm, weight_bytes
 from .misc import embedding, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
 from .pool import adaptive_pool, adaptive_pool_backward, pool, pool_backward, pool_output_shape
 from .rnn import RnnSpec, rnn, rnn_params, rnn_step
-from .select import fft, select_kth, sort, topk
+from .select import binary_search, fft, fft_nd, select_kth, sort, topk
 from .shapes import prod
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "addbmm",
+    "binary_search",
+    "fft_nd",
     "nms",
     "roi_align",
     "roi_pool",

@@ -13,7 +13,7 @@ from ..errors import ShapeError
 from .shapes import Shape, broadcast, prod
 from .table import unit
 
-__all__ = ["linear", "linear_params", "matmul", "matmul_shape", "addmm", "einsum", "sparse_matmul"]
+__all__ = ["linear", "linear_params", "matmul", "matmul_shape", "addmm", "einsum", "sparse_matmul", "addbmm"]
 
 
 def linear(rows: int, d_in: int, d_out: int, bias: bool = True) -> Cost:
@@ -60,6 +60,13 @@ def addmm(a: Sequence[int], b: Sequence[int]) -> Cost:
     exactly :func:`linear` with a bias."""
     out, batch, m, k, n = matmul_shape(a, b)
     return matmul(a, b) + Cost(0, prod(out))
+
+
+def addbmm(a: Sequence[int], b: Sequence[int]) -> Cost:
+    """bias + Σ_b A_b·B_b for a [B, M, K], b [B, K, N]: the batched matmul, B − 1 adds per
+    output to sum over the batch, one add per output for the bias."""
+    out = a[-2] * b[-1] if len(a) >= 2 and len(b) >= 2 else 0
+    return matmul(a, b) + Cost(0, out * ((a[0] if len(a) == 3 else 1) - 1) + out)
 
 
 def einsum(equation: str, *shapes: Sequence[int]) -> Cost:

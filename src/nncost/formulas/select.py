@@ -9,11 +9,13 @@ formula; a library's kernel may do somewhat fewer (early exits) or more (pivotin
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ..cost import Cost
+from .shapes import prod
 from .table import unit
 
-__all__ = ["sort", "topk", "select_kth", "fft"]
+__all__ = ["sort", "topk", "select_kth", "binary_search", "fft", "fft_nd"]
 
 
 def _log2(n: int) -> int:
@@ -45,9 +47,28 @@ def select_kth(numel: int, dim_len: int) -> Cost:
     return sort(numel, dim_len)
 
 
+def binary_search(queries: int, n: int) -> Cost:
+    """searchsorted / bucketize: one binary search per query in a sorted row of n:
+    ⌈log₂(n + 1)⌉ comparisons each."""
+    return Cost(0, queries * _log2(n + 1) * unit("compare"))
+
+
 def fft(n: int, transforms: int, real: bool = False) -> Cost:
     """A length-n FFT: 5·n·⌈log₂ n⌉ real operations for a complex transform (radix-2:
     n/2·log₂ n butterflies of one complex multiply (6) and two complex adds (4)); a real
     input or output transform does half: 2.5·n·⌈log₂ n⌉. Per transform, × ``transforms``."""
     per = 5 * n * _log2(n)
     return Cost(0, transforms * (per // 2 if real else per))
+
+
+def fft_nd(shape: Sequence[int], dims: Sequence[int], real_dim: int | None = None, normalized: bool = False,
+           out_numel: int = 0) -> Cost:
+    """A transform over several dims of a tensor of ``shape``, separable: one 1-D transform
+    per line along each dim (:func:`fft`), the real one (``real_dim``: rfft's last dim) at
+    half cost; normalisation adds one multiply per output element."""
+    total = prod(shape)
+    cost = Cost()
+    for d in dims:
+        if shape[d]:
+            cost += fft(shape[d], total // shape[d], real=d == real_dim)
+    return cost + (Cost(0, out_numel * unit("mul")) if normalized else Cost())

@@ -205,6 +205,17 @@ def _log_softmax(n: NodeView) -> Cost:
     return fm.log_softmax(*_softmax_len(n))
 
 
+@ONNX.register("TopK")
+def _topk(n: NodeView) -> Cost:
+    """TopK(X, K): the k largest along ``axis`` (default −1), the formula torch.topk uses."""
+    x = n.shape(0)
+    k = n.value(1)
+    if k is None:
+        raise UnknownShape("TopK's K input is not a constant")
+    axis = _axis(int(n.attrs.get("axis", -1)), len(x))
+    return fm.topk(fm.prod(x), x[axis] if x else 1, int(k))
+
+
 @ONNX.register("ReduceLogSumExp")
 def _reduce_logsumexp(n: NodeView) -> Cost:
     """log Σ exp over the reduced dims: the stable form of formulas.logsumexp, n = in / out per output."""
@@ -328,7 +339,7 @@ def _ew(name: str) -> Binding:
 
 _ELEMENTWISE: dict[str, Sequence[str]] = {
     "add": ("Add", "com.microsoft:BiasAdd"), "sub": ("Sub",), "mul": ("Mul",), "div": ("Div", "Mod"),
-    "neg": ("Neg",), "abs": ("Abs", "Sign", "Floor", "Ceil", "Round"), "exp": ("Exp",), "log": ("Log",),
+    "neg": ("Neg",), "abs": ("Abs", "Sign"), "round": ("Floor", "Ceil", "Round"), "exp": ("Exp",), "log": ("Log",),
     "sqrt": ("Sqrt",), "pow": ("Pow",), "reciprocal": ("Reciprocal",), "erf": ("Erf",), "sin": ("Sin", "Asin", "Sinh", "Atan"),
     "cos": ("Cos", "Acos", "Cosh", "Tan"), "clamp": ("Clip",), "where": ("Where",),
     "compare": ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "IsNaN", "IsInf"),

@@ -75,20 +75,21 @@ def _matmul(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
 
 @ATEN.register(*_ops("addbmm", "addbmm_"))
 def _addbmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-    """bias + Σ_b a_b @ b_b: the batched matmul, the sum over the batch (B − 1 adds per
-    output) and the bias add."""
-    a = _shape(args[1])
-    return fm.matmul(a, _shape(args[2])) + Cost(0, _numel(out) * (a[0] - 1 if a else 0) + _numel(out))
+    return fm.addbmm(_shape(args[1]), _shape(args[2]))
 
 
-@ATEN.register(*_ops("searchsorted"))
-def _searchsorted(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-    """A binary search per value: ⌈log₂(n + 1)⌉ comparisons in a sorted row of n."""
-    import math
+def _binary_search(sorted_at: int) -> Binding:
+    """A binary search per value in the sorted row at argument ``sorted_at``."""
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        seq = args[sorted_at]
+        n = seq.shape[-1] if isinstance(seq, torch.Tensor) and seq.dim() else 1
+        return fm.binary_search(_numel(out), n)
 
-    seq = args[0]
-    n = seq.shape[-1] if isinstance(seq, torch.Tensor) and seq.dim() else 1
-    return fm.elementwise("compare", _numel(out) * math.ceil(math.log2(n + 1)))
+    return bind
+
+
+ATEN.register(*_ops("searchsorted"))(_binary_search(0))  # searchsorted(sorted_sequence, values)
+ATEN.register(*_ops("bucketize"))(_binary_search(1))  # bucketize(values, boundaries)
 
 
 @ATEN.register(*_ops("unique_consecutive"))
@@ -525,33 +526,22 @@ def _equal(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.elementwise("compare", n) + fm.reduction(n, 1 if n else 0)
 
 
-def _fft_cost(shape: Sequence[int], dims: Sequence[int], normalized: bool, real_dim: int | None, out_numel: int) -> Cost:
-    """Separable: one 1-D transform per line along each dim; the real one (r2c / c2r) at half cost."""
-    n_all = fm.prod(shape)
-    cost = Cost()
-    for d in dims:
-        n = shape[d]
-        if n:
-            cost += fm.fft(n, n_all // n, real=d == real_dim)
-    return cost + (fm.elementwise("mul", out_numel) if normalized else Cost())
-
-
 @ATEN.register(*_ops("_fft_c2c"))
 def _fft_c2c(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     x, dims, norm = args[0], [int(d) % max(args[0].dim(), 1) for d in args[1]], int(args[2])
-    return _fft_cost(_shape(x), dims, norm != 0, None, _numel(out))
+    return fm.fft_nd(_shape(x), dims, None, norm != 0, _numel(out))
 
 
 @ATEN.register(*_ops("_fft_r2c"))
 def _fft_r2c(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     x, dims, norm = args[0], [int(d) % max(args[0].dim(), 1) for d in args[1]], int(args[2])
-    return _fft_cost(_shape(x), dims, norm != 0, dims[-1] if dims else None, _numel(out))
+    return fm.fft_nd(_shape(x), dims, dims[-1] if dims else None, norm != 0, _numel(out))
 
 
 @ATEN.register(*_ops("_fft_c2r"))
 def _fft_c2r(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     o, dims, norm = first_tensor(out), [int(d) % max(args[0].dim(), 1) for d in args[1]], int(args[2])
-    return _fft_cost(_shape(o), dims, norm != 0, dims[-1] if dims else None, _numel(o))
+    return fm.fft_nd(_shape(o), dims, dims[-1] if dims else None, norm != 0, _numel(o))
 
 
 @ATEN.register(*_ops("elu", "elu_"))
