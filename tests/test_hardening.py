@@ -389,3 +389,35 @@ def test_lazy_modules_are_initialised_on_a_copy():
     assert r.total.params == 28 * 16 + (14_400 + 1) * 10
     assert type(model[3]) is nn.LazyLinear and torch.nn.parameter.is_lazy(model[3].weight)  # the user's stays lazy
     assert "lazy modules" in r.notes[0]
+
+
+class Gru(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.g = nn.GRU(16, 32)
+
+    def forward(self, x):
+        return self.g(x)
+
+
+def test_dynamic_quantized_gru_equals_the_float_gru():
+    q, f = _quantize(Gru()), Gru()
+    rq, rf = nncost.analyze(q, (5, 1, 16)), nncost.analyze(f, (5, 1, 16))
+    assert type(q.g).__module__.startswith("torch.ao.nn.quantized.dynamic")  # really the quantized module
+    assert rq.total.params == rf.total.params == 3 * 32 * (16 + 32) + 2 * 3 * 32  # G·H·(D + H) + two biases
+    assert (rq.total.macs, rq.total.flops) == (rf.total.macs, rf.total.flops) and not rq.unsupported
+
+
+def test_quantized_linear_relu():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = torch.quantize_per_tensor(torch.randn(8, 16), 0.1, 0, torch.qint8)
+        packed = torch.ops.quantized.linear_prepack(w, torch.randn(8))
+
+    class LinearRelu(nn.Module):
+        def forward(self, x):
+            return torch.ops.quantized.linear_relu_dynamic(x, packed)
+
+    r = nncost.analyze(LinearRelu(), (4, 16))
+    # rows·in·out MACs; FLOPs: rows·out·(2·in − 1 + 1 bias) + one ReLU comparison per output
+    assert (r.total.macs, r.total.flops) == (4 * 16 * 8, 4 * 8 * (2 * 16) + 4 * 8)
