@@ -37,20 +37,10 @@ def test_bad_functional_calls(expr, shapes, error):
 
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 import nncost  # noqa: E402
-
-
-class Fn(nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *xs):
-        return self.fn(*xs)
-
+from fn_module import Fn  # noqa: E402
 
 CASES = {
     "F.linear((8, 16), (8,))": (lambda x, w, b: F.linear(x, w, b), [(4, 16), (8, 16), (8,)]),

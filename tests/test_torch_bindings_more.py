@@ -14,15 +14,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 import nncost  # noqa: E402
-
-
-class Call(nn.Module):
-    def __init__(self, fn) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *xs):
-        return self.fn(*xs)
+from fn_module import Fn  # noqa: E402
 
 
 def lg(n: int) -> int:
@@ -69,42 +61,42 @@ def test_binding_count(name, device):
     inputs = [torch.rand(s) + 1.5 for s in shapes]  # in every function's domain (acosh needs > 1; atanh is fine on meta)
     if name == "atanh":
         inputs = [torch.rand(s) * 0.5 for s in shapes]
-    r = nncost.analyze(Call(fn), *inputs, device=device)
+    r = nncost.analyze(Fn(fn), *inputs, device=device)
     assert not r.unsupported
     assert r.total.flops == flops
 
 
 def test_equal_is_compare_and_conjunction():
-    r = nncost.analyze(Call(lambda a, b: torch.tensor(torch.equal(a, b))), torch.ones(4, 8), torch.ones(4, 8), device="cpu")
+    r = nncost.analyze(Fn(lambda a, b: torch.tensor(torch.equal(a, b))), torch.ones(4, 8), torch.ones(4, 8), device="cpu")
     assert r.total.flops == N + (N - 1)  # one comparison per element, then n − 1 ANDs
 
 
 def test_searchsorted_is_a_binary_search_per_value():
     seq = torch.arange(16.0)
-    r = nncost.analyze(Call(lambda s, v: torch.searchsorted(s, v)), seq, torch.rand(10) * 16, device="cpu")
+    r = nncost.analyze(Fn(lambda s, v: torch.searchsorted(s, v)), seq, torch.rand(10) * 16, device="cpu")
     assert r.total.flops == 10 * math.ceil(math.log2(16 + 1))  # ⌈log₂(n + 1)⌉ comparisons for each of 10 values
 
 
 def test_bucketize_searches_its_boundaries():
-    r = nncost.analyze(Call(lambda v, b: torch.bucketize(v, b)), torch.rand(10) * 16, torch.arange(16.0), device="cpu")
+    r = nncost.analyze(Fn(lambda v, b: torch.bucketize(v, b)), torch.rand(10) * 16, torch.arange(16.0), device="cpu")
     assert r.total.flops == 10 * math.ceil(math.log2(16 + 1))  # the boundaries are the second argument
 
 
 def test_unique_sorts_then_compares_neighbours():
-    r = nncost.analyze(Call(lambda x: torch.unique(x)), torch.tensor([3.0, 1.0, 3.0, 2.0]), device="cpu")
+    r = nncost.analyze(Fn(lambda x: torch.unique(x)), torch.tensor([3.0, 1.0, 3.0, 2.0]), device="cpu")
     assert r.total.flops == 4 * lg(4) + 3
-    r = nncost.analyze(Call(lambda x: torch.unique_consecutive(x)), torch.tensor([1.0, 1.0, 2.0, 2.0]), device="cpu")
+    r = nncost.analyze(Fn(lambda x: torch.unique_consecutive(x)), torch.tensor([1.0, 1.0, 2.0, 2.0]), device="cpu")
     assert r.total.flops == 3
 
 
 @pytest.mark.parametrize("device", ["meta", "cpu"])
 def test_interpolation_gradient_is_its_adjoint(device):
     x = torch.randn(1, 2, 4, 4, requires_grad=True)
-    up = Call(lambda t: nn.functional.interpolate(t, scale_factor=2, mode="bilinear"))
+    up = Fn(lambda t: nn.functional.interpolate(t, scale_factor=2, mode="bilinear"))
     r = nncost.analyze(up, x, backward=True, device=device)
     assert r.total.flops == 2 * 8 * 8 * 9  # 9 per output (three lerps)
     assert r.total.backward_flops == 2 * 8 * 8 * 9  # the same taps and weights, spread back
-    near = Call(lambda t: nn.functional.interpolate(t, scale_factor=2, mode="nearest"))
+    near = Fn(lambda t: nn.functional.interpolate(t, scale_factor=2, mode="nearest"))
     assert nncost.analyze(near, x, backward=True, device=device).total.backward_flops == 2 * 8 * 8  # one add per output
 
 
@@ -117,7 +109,7 @@ def test_replication_pad_gradient_adds_the_padding(device):
 
 def test_prims_from_decompositions_are_counted():
     """copysign decomposes (torch._refs) into prims.abs/neg/signbit/where: counted as their aten ops."""
-    r = nncost.analyze(Call(torch.copysign), torch.randn(3, 4), torch.randn(3, 4))
+    r = nncost.analyze(Fn(torch.copysign), torch.randn(3, 4), torch.randn(3, 4))
     assert not r.unsupported and r.total.flops == 12 * (1 + 2 + 1 + 1)  # signbit, abs twice, neg, where
 
 
@@ -126,7 +118,7 @@ def test_nms_counts_the_ious_its_kernel_computes():
     tv = pytest.importorskip("torchvision")
     boxes = torch.tensor([[0.0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]])
     scores = torch.tensor([0.9, 0.8, 0.7])
-    r = nncost.analyze(Call(lambda b, s: tv.ops.nms(b, s, 0.5)), boxes, scores, device="cpu")
+    r = nncost.analyze(Fn(lambda b, s: tv.ops.nms(b, s, 0.5)), boxes, scores, device="cpu")
     # box 0 is kept and compared with the 2 after it (box 1 overlaps it: IoU 81/119, suppressed); box 2 is
     # kept with none after it. sort 3·⌈log₂ 3⌉ comparisons, 3 areas (3 each), 2 IoUs (12 + 1 comparison)
     assert r.total.flops == 3 * 2 + 3 * 3 + 2 * (12 + 1)
@@ -137,7 +129,7 @@ def test_nms_counts_the_ious_its_kernel_computes():
 def test_roi_align_counts_its_samples(ratio, samples):
     tv = pytest.importorskip("torchvision")
     rois = torch.tensor([[0.0, 0, 0, 8, 8]])  # one 8×8 region, pooled to 2×2 bins
-    r = nncost.analyze(Call(lambda x, b: tv.ops.roi_align(x, b, (2, 2), 1.0, ratio)), torch.randn(1, 4, 16, 16), rois,
+    r = nncost.analyze(Fn(lambda x, b: tv.ops.roi_align(x, b, (2, 2), 1.0, ratio)), torch.randn(1, 4, 16, 16), rois,
                        device="cpu")
     # sampling_ratio 2: 2·2 samples per bin; adaptive (-1): ⌈8/2⌉·⌈8/2⌉ = 16 per bin; 4 bins
     assert r.total.flops == 8 * 4 * samples + 14 * samples  # 8 per sample and channel (4 channels), 14 per position
@@ -146,5 +138,5 @@ def test_roi_align_counts_its_samples(ratio, samples):
 def test_roi_pool_compares_within_each_bin():
     tv = pytest.importorskip("torchvision")
     rois = torch.tensor([[0.0, 0, 0, 7, 7]])  # an 8×8 region (inclusive corners), 2×2 bins of 4×4 cells
-    r = nncost.analyze(Call(lambda x, b: tv.ops.roi_pool(x, b, (2, 2), 1.0)), torch.randn(1, 2, 16, 16), rois, device="cpu")
+    r = nncost.analyze(Fn(lambda x, b: tv.ops.roi_pool(x, b, (2, 2), 1.0)), torch.randn(1, 2, 16, 16), rois, device="cpu")
     assert r.total.flops == 2 * (64 - 4)  # 2 channels · (cells − bins) comparisons

@@ -17,16 +17,8 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 import nncost  # noqa: E402
+from fn_module import Fn  # noqa: E402
 from nncost import analyze_layer  # noqa: E402
-
-
-class Fn(nn.Module):
-    def __init__(self, fn) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *xs):
-        return self.fn(*xs)
 
 
 def _module(name: str, expr: str):
