@@ -299,7 +299,7 @@ class SpRelu(nn.Module):
 
 def test_other_sparse_ops_are_unsupported_not_dense():
     a = torch.sparse_coo_tensor(torch.tensor([[0, 1], [3, 4]]), torch.ones(2), (10, 10))
-    with pytest.warns(UserWarning, match="sparse"):
+    with pytest.warns(nncost.NncostWarning, match="sparse"):
         r = nncost.analyze(SpRelu(), a)
     assert r.total.flops == 0 and any("(sparse)" in k for k in r.unsupported)
 

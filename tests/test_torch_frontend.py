@@ -17,7 +17,7 @@ from nncost.errors import InputError, ShapeError, UnsupportedError  # noqa: E402
 
 def totals(model, *inputs, **kw):
     with warnings.catch_warnings():
-        warnings.filterwarnings("error", message="nncost")
+        warnings.filterwarnings("error", category=nncost.NncostWarning)
         t = nncost.analyze(model, *inputs, **kw).total
     return t.params, t.macs, t.flops
 
@@ -246,7 +246,7 @@ def test_unsupported_op_is_reported_not_zero(monkeypatch):
         def forward(self, x):
             return torch.sigmoid(self.fc(x))
 
-    with pytest.warns(UserWarning, match="sigmoid x1"):
+    with pytest.warns(nncost.NncostWarning, match="sigmoid x1"):
         r = nncost.analyze(M(), (2, 4))
     assert r.unsupported == {"sigmoid": 1}
     assert r.root.unsupported == {"sigmoid": 1}

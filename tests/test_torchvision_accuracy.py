@@ -43,7 +43,7 @@ def test_matches_published_params_and_gmacs(name, weight):
     crop = weight.transforms.keywords.get("crop_size", 224)
     assert shape[-1] == (crop if isinstance(crop, int) else crop[0])  # each weight's own crop size
     with warnings.catch_warnings():
-        warnings.filterwarnings("error", message="nncost")  # nothing may go uncounted
+        warnings.filterwarnings("error", category=nncost.NncostWarning)  # nothing may go uncounted
         report = nncost.analyze(model, shape)
     assert report.total.params == meta["num_params"]
     assert round(report.total.macs / 1e9, 3) == meta["_ops"]
@@ -87,7 +87,7 @@ _REPORTS: dict[str, object] = {}
 def test_other_tasks_match_published_figures(name, weight):
     if name not in _REPORTS:
         with warnings.catch_warnings():
-            warnings.filterwarnings("error", message="nncost")  # nothing may go uncounted
+            warnings.filterwarnings("error", category=nncost.NncostWarning)  # nothing may go uncounted
             _REPORTS[name] = nncost.analyze(f"torchvision:{name}")
     report = _REPORTS[name]
     assert report.total.params == weight.meta["num_params"]

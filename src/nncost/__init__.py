@@ -16,6 +16,7 @@ from .errors import (
     MissingDependencyError,
     ModelSpecError,
     NncostError,
+    NncostWarning,
     ShapeError,
     UnsupportedError,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ModelSpecError",
     "Node",
     "NncostError",
+    "NncostWarning",
     "ParamCount",
     "Report",
     "RnnBias",

@@ -2,6 +2,7 @@
 
     nncost [MODEL] [options]            analyse a model (default: the built-in seednet)
     nncost layer "EXPR" --input-shape S  the single-layer calculator
+    nncost sweep SPEC...                 one row per model, each in a worker process
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 from . import __version__
 from .errors import InputError, NncostError
@@ -107,6 +108,52 @@ def _parser_model() -> argparse.ArgumentParser:
     return p
 
 
+def _parser_sweep() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="nncost sweep",
+        description="Analyse many models, one row per model (spec, status, params, macs, flops, input, unsupported, error, "
+        "seconds), each in a worker process; rows stream to the output as models finish.",
+        epilog="Specs may be globs ('timm:convnext*', 'torchvision:*', 'hf:*', 'models/*.onnx') or @FILE (one spec or "
+        "glob per line). A crash, hang or out-of-memory kill is recorded in the model's row. Exit status 0 when the "
+        "sweep ran (failures are rows), 2 for bad input, 130 when interrupted.",
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="model specs, globs or @FILE")
+    p.add_argument("--format", "-f", choices=("csv", "json", "markdown"), default="csv",
+                   help="csv (default), json (JSON Lines: one object per model) or markdown")
+    p.add_argument("--output", "-o", metavar="FILE", help="write rows to FILE (default: stdout)")
+    p.add_argument("--jobs", "-j", type=_count(1, "an int >= 1 (worker processes)"), default=None,
+                   help="worker processes (default: the number of CPUs)")
+    p.add_argument("--timeout", type=_seconds, default=600.0, metavar="S",
+                   help="seconds one model may take before its worker is killed (default 600; 0: no limit)")
+    p.add_argument("--resume", action="store_true", help="skip the models --output already has, append the rest")
+    p.add_argument("--shard", metavar="I/N", help="run models I, I+N, I+2N, ... of the expanded list (0 <= I < N)")
+    p.add_argument("--list", action="store_true", help="print the specs the sweep would run, and exit")
+    p.add_argument("--input-shape", "-i", action="append", type=_shape, default=[], metavar="[NAME=]D,D,...",
+                   help="input shape for every model, repeatable (default: each model's own)")
+    p.add_argument("--dtype", default=None, help="dtype of inputs and params (as for nncost MODEL)")
+    p.add_argument("--batch", type=_count(1, "an int >= 1"), default=1, help="hf: batch size (default 1)")
+    p.add_argument("--seq", type=_count(1, "an int >= 1"), default=128, help="hf: prompt length in tokens (default 128)")
+    p.add_argument("--gen", type=_count(0, "an int >= 0"), default=0, help="hf: tokens to generate (default 0)")
+    p.add_argument("--device", default="meta", help="meta (default), cpu or cuda")
+    p.add_argument("--backward", action="store_true", help="also count the backward pass (adds backward_macs, backward_flops)")
+    p.add_argument("--flops", choices=("seed", "2mac"), default="seed", help="FLOPs convention (as for nncost MODEL)")
+    p.add_argument("--op-cost", action="append", type=_op_cost, default=[], metavar="NAME=INT",
+                   help="override a per-element cost from the table, e.g. tanh=5")
+    p.add_argument("--progress", choices=("auto", "on", "off"), default="auto",
+                   help="progress bar with ETA on stderr (auto: when stderr is a terminal)")
+    return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds (a number >= 0), got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds (a number >= 0), got {text!r}")
+    return value
+
+
 def _emit(text: str, output: str | None) -> None:
     """Write to stdout, or to ``output`` atomically: a temporary file beside it, renamed
     into place, so a failed write never leaves an empty or partial file."""
@@ -135,6 +182,24 @@ def _emit(text: str, output: str | None) -> None:
         raise
 
 
+@contextlib.contextmanager
+def _warnings_last() -> Any:
+    """nncost's warnings (ops not counted) as one line each on stderr, after the report,
+    so they do not land in the middle of it."""
+    import warnings
+
+    from .errors import NncostWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NncostWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, NncostWarning):
+            print(f"nncost: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def _run_layer(argv: Sequence[str]) -> int:
     from .formulas.table import op_costs
     from .layers import analyze_layer, known_layers
@@ -144,7 +209,7 @@ def _run_layer(argv: Sequence[str]) -> int:
         print("\n".join(known_layers()))
         return 0
     a = _parser_layer().parse_args(argv)
-    with op_costs(dict(a.op_cost)):
+    with op_costs(dict(a.op_cost)), _warnings_last():
         report = analyze_layer(a.expression, [s for _, s in a.input_shape] or None, flops=a.flops, rnn_bias=a.rnn_bias)
         _emit(render(report, a.format, width=a.width, explain=a.explain), a.output)
     return 0
@@ -162,7 +227,7 @@ def _run_model(argv: Sequence[str]) -> int:
         given = ", ".join(f"--{k}" for k in llm)
         raise InputError(f"only hf: models take {given}; give other models their inputs with --input-shape")
 
-    with op_costs(dict(a.op_cost)):
+    with op_costs(dict(a.op_cost)), _warnings_last():
         report = analyze_spec(
             a.model,
             input_shapes=a.input_shape,
@@ -180,11 +245,59 @@ def _run_model(argv: Sequence[str]) -> int:
     return 0
 
 
+def _run_sweep(argv: Sequence[str]) -> int:
+    import os
+
+    from . import sweep as sw
+
+    a = _parser_sweep().parse_args(argv)
+    if a.resume and not a.output:
+        raise InputError("--resume needs --output FILE (the rows to resume from)")
+    specs = sw.shard(sw.expand(a.specs), a.shard)
+    if a.list:
+        sys.stdout.write("".join(f"{s}\n" for s in specs))
+        return 0
+    options: dict[str, Any] = {"device": a.device, "flops": a.flops, "backward": a.backward, "input_shapes": a.input_shape,
+                               "batch": a.batch, "seq": a.seq, "gen": a.gen}
+    if a.dtype:
+        options["dtype"] = a.dtype
+    if a.op_cost:
+        options["op_cost"] = dict(a.op_cost)
+    columns = sw.COLUMNS[:-1] + (sw.BACKWARD_COLUMNS if a.backward else ()) + sw.COLUMNS[-1:]
+    done: set[str] = set()
+    if a.resume:
+        done = set(sw.done_specs(a.output, a.format, columns))
+    todo = [s for s in specs if s not in done]
+    fh: IO[str]
+    if a.output:
+        try:
+            fh = open(a.output, "a" if a.resume else "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"cannot write {a.output}: {exc.strerror or exc}") from None
+    else:
+        fh = sys.stdout
+    show = a.progress == "on" or (a.progress == "auto" and sys.stderr.isatty())
+    try:
+        header = not (a.resume and os.path.getsize(a.output) > 0)  # resuming: the file has its header
+        writer = sw.RowWriter(fh, a.format, columns, header=header)
+        result = sw.sweep(todo, writer, jobs=a.jobs or os.cpu_count() or 1, timeout=a.timeout or None, options=options,
+                          progress=show)
+    finally:
+        if fh is not sys.stdout:
+            fh.close()
+    result.skipped = len(specs) - len(todo)
+    print(f"nncost sweep: {result.summary()}" + ("; rerun with --resume to go on" if result.interrupted and a.output else ""),
+          file=sys.stderr)
+    return 130 if result.interrupted else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] == "layer":
             return _run_layer(args[1:])
+        if args and args[0] == "sweep":
+            return _run_sweep(args[1:])
         if args[:1] == ["hf"]:
             if args[1:] == ["--list"]:
                 from .frontends.hf import bundled

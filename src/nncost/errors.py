@@ -13,9 +13,14 @@
 
 Messages name what was wrong and what was expected; the CLI prints ``str(error)`` as
 one line and exits with status 2.
+
+Warnings (ops not counted) are :class:`NncostWarning`, printed as one line,
+``nncost: warning: MESSAGE``, without Python's source file and line.
 """
 
 from __future__ import annotations
+
+import warnings
 
 __all__ = [
     "NncostError",
@@ -26,6 +31,8 @@ __all__ = [
     "MetaDeviceError",
     "UnsupportedError",
     "MissingDependencyError",
+    "NncostWarning",
+    "warn",
 ]
 
 
@@ -52,6 +59,28 @@ class ModelSpecError(InputError):
 class MetaDeviceError(InputError):
     """A model built on the meta device failed there (it reads values: ``.item()``,
     ``nonzero``); a spec can rebuild it on the CPU and try again."""
+
+
+class NncostWarning(UserWarning):
+    """A result that holds with a caveat (ops not counted: totals are lower bounds).
+    Filter it by category: ``warnings.filterwarnings("error", category=NncostWarning)``."""
+
+
+def warn(message: str, stacklevel: int = 2) -> None:
+    """Warn with :class:`NncostWarning`, pointing at the caller's caller."""
+    warnings.warn(message, NncostWarning, stacklevel=stacklevel + 1)
+
+
+_formatwarning = warnings.formatwarning
+
+
+def _format(message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None) -> str:
+    if isinstance(category, type) and issubclass(category, NncostWarning):
+        return f"nncost: warning: {message}\n"  # one line: the source line of nncost's call says nothing to a user
+    return _formatwarning(message, category, filename, lineno, line)
+
+
+warnings.formatwarning = _format  # only NncostWarning is formatted differently; others go to the previous formatter
 
 
 class UnsupportedError(NncostError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, UnsupportedError, first_line
+from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, UnsupportedError, first_line, warn
 from ...report import Node, ParamCount, Report
 from .capture import Capture, run_capture
 from .quantized import packed_numel
@@ -390,5 +389,5 @@ def analyze(
         ops = ", ".join(f"{op} x{n}" for op, n in sorted(report.unsupported.items()))
         if strict:
             raise UnsupportedError(f"ops with no formula (not counted): {ops}")
-        warnings.warn(f"nncost: ops with no formula were not counted (totals are lower bounds): {ops}", stacklevel=2)
+        warn(f"ops with no formula were not counted (totals are lower bounds): {ops}", stacklevel=2)
     return report
