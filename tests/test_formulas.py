@@ -110,6 +110,18 @@ def test_einsum_equals_matmul():
     assert fm.einsum("bij,bjk->bik", (3, 4, 6), (3, 6, 5)) == fm.matmul((3, 4, 6), (3, 6, 5))
 
 
+@pytest.mark.parametrize("eq, shapes, cost", [
+    ("...ij,...jk->...ik", [(2, 3, 4, 5), (5, 6)], Cost(2 * 3 * 4 * 6 * 5, 2 * 3 * 4 * 6 * (2 * 5 - 1))),  # |O|·|S|; ... broadcast
+    ("...ij,jk", [(2, 3, 4), (4, 5)], Cost(2 * 3 * 5 * 4, 2 * 3 * 5 * (2 * 4 - 1))),  # implicit output: ... first, then j-free letters
+    ("...ii->...i", [(3, 5, 5)], Cost()),  # a batch of diagonals: a view
+    ("...ii", [(2, 4, 4)], Cost(0, 2 * (4 - 1))),  # implicit: the repeated i is summed, a batch of traces
+    ("ii->", [(4, 4)], Cost(0, 4 - 1)),  # the trace reads the 4 diagonal elements only
+])
+def test_einsum_ellipsis_and_diagonals(eq, shapes, cost):
+    """'...' covers the dims beyond the named ones, right-aligned (NumPy's rule)."""
+    assert fm.einsum(eq, *shapes) == cost
+
+
 def test_einsum_single_operand_is_a_reduction():
     assert fm.einsum("ij->i", (3, 4)) == Cost(0, 3 * 4 - 3)  # n − 1 adds per output
 

@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402  (onnx needs it)
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+import nncost  # noqa: E402
 from nncost import Cost, analyze_onnx  # noqa: E402
 from nncost import formulas as fm  # noqa: E402
 from nncost.errors import ModelSpecError, NncostError, ShapeError, UnsupportedError  # noqa: E402
@@ -91,7 +92,7 @@ def test_unbound_batch_becomes_a_formula():
 def test_a_dim_through_floor_division_is_not_a_polynomial():
     # a stride-2 conv over a dynamic height: output ⌊(H − 1)/2⌋ + 1 is no polynomial in H
     m = single("Conv", {"X": (1, 3, "H", 32)}, (1, 8, "Ho", 16), {"W": (8, 3, 3, 3)}, strides=[2, 2], pads=[1, 1, 1, 1])
-    with pytest.warns(UserWarning, match="shape unknown"):
+    with pytest.warns(nncost.NncostWarning, match="shape unknown"):
         r = analyze_onnx(m)
     assert "symbolic" not in r.extra
     assert any("not a polynomial in H" in n for n in r.notes)
@@ -160,7 +161,7 @@ def test_loop_with_constant_trip_count_multiplies_its_body():
 
 def test_unknown_op_is_unsupported_and_strict_raises():
     m = single("Frobnicate", {"X": (2, 3)}, (2, 3), {}, domain="com.example")
-    with pytest.warns(UserWarning, match="com.example:Frobnicate x1"):
+    with pytest.warns(nncost.NncostWarning, match="com.example:Frobnicate x1"):
         r = analyze_onnx(m)
     assert r.unsupported == {"com.example:Frobnicate": 1}
     assert r.root.unsupported == {"com.example:Frobnicate": 1}
@@ -355,7 +356,7 @@ def test_if_reports_what_either_branch_cannot_count():
                                         helper.make_tensor_value_info("X", TensorProto.FLOAT, [4, 4])],
                           [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [4, 4])], [_init("W", 4, 4)])
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
-    with pytest.warns(UserWarning, match="com.example:Frobnicate"):
+    with pytest.warns(nncost.NncostWarning, match="com.example:Frobnicate"):
         r = analyze_onnx(model)
     assert r.total.macs == 4 * 4 * 4 and r.unsupported == {"com.example:Frobnicate": 1}
     assert r.total.read_bytes == 4 * (4 * 4 + 4 * 4)  # the counted branch's MatMul reads X and W, float32

@@ -90,7 +90,7 @@ def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
     if len(terms) != len(shapes):
         raise ShapeError(f"einsum {equation!r} has {len(terms)} operands, got {len(shapes)} shapes")
     if "." in eq:
-        raise ShapeError("einsum with '...' needs explicit shapes; write the batch indices out")
+        terms, out = _expand_ellipsis(equation, terms, out if "->" in eq else None, shapes)
     sizes: dict[str, int] = {}
     for term, shape in zip(terms, shapes):
         if len(term) != len(shape):
@@ -103,8 +103,9 @@ def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
     def size(idx: str) -> int:
         return prod(sizes[c] for c in idx)
 
-    if len(terms) == 1:
-        return Cost(0, size(terms[0]) - size(out)) if set(out) != set(terms[0]) else Cost()
+    if len(terms) == 1:  # a reduction; a repeated index (``ii->i``, ``ii->``) reads the diagonal only
+        distinct = "".join(dict.fromkeys(terms[0]))
+        return Cost(0, size(distinct) - size(out)) if set(out) != set(distinct) else Cost()
     total = Cost()
     left = terms[0]
     for i, right in enumerate(terms[1:], start=1):
@@ -119,6 +120,31 @@ def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
             total += Cost(0, size(keep) * unit("mul"))
         left = keep
     return total
+
+
+def _expand_ellipsis(equation: str, terms: list[str], out: str | None, shapes: Sequence[Sequence[int]]) -> tuple[list[str], str]:
+    """``...`` written out as letters of its own: each operand's ``...`` covers the dims its
+    shape has beyond its named indices, broadcast right-aligned as in NumPy; the output's
+    ``...`` (or, with no ``->``, the start of the output) holds all of them."""
+    used = set(equation)
+    fresh = [chr(c) for c in range(0x3B1, 0x3B1 + 64) if chr(c) not in used]  # Greek letters: never in an equation
+    counts = []
+    for term, shape in zip(terms, shapes):
+        if term.count("...") > 1 or term.replace("...", "").count(".") or "." in term and "..." not in term:
+            raise ShapeError(f"einsum {equation!r}: an operand may hold one '...', got {term!r}")
+        named = len(term.replace("...", ""))
+        if "..." in term and len(shape) < named:
+            raise ShapeError(f"einsum operand {term!r} names {named} dims, shape {tuple(shape)} has {len(shape)}")
+        counts.append(len(shape) - named if "..." in term else 0)
+    width = max(counts, default=0)
+    letters = "".join(fresh[:width])
+    terms = [t.replace("...", letters[width - k:]) for t, k in zip(terms, counts)]
+    if out is None:
+        singles = "".join(t for t in terms).replace(letters, "") if letters else "".join(terms)
+        out = letters + "".join(sorted(c for c in set(singles) if singles.count(c) == 1 and c not in letters))
+    else:
+        out = out.replace("...", letters)
+    return terms, out
 
 
 def sparse_matmul(nnz: int, other: int, touched: int, out_numel: int = 0) -> Cost:

@@ -17,11 +17,11 @@ from typing import Any, cast
 from ... import symbolic as sym
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import ModelSpecError, NncostError, UnsupportedError
+from ...errors import ModelSpecError, NncostError, UnsupportedError, warn
 from ...report import Node, ParamCount, Report
 from .bindings import ONNX, NodeView, UnknownShape
 from .load import load_model
-from .shapes import Shape, bind_inputs, bind_symbols, free_symbols, graph_inputs, infer, light_copy
+from .shapes import PROPAGATED, Shape, bind_inputs, bind_symbols, free_symbols, graph_inputs, infer, light_copy, propagate
 
 __all__ = ["analyze_onnx"]
 
@@ -51,6 +51,10 @@ def _attrs(node: Any) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute if a.type not in (5, 10)}  # skip GRAPH(S)
 
 
+def _static_shape(s: Shape | None) -> bool:
+    return s is not None and all(isinstance(d, int) for d in s)
+
+
 class _Walk:
     def __init__(self, shapes: dict[str, Shape], types: dict[str, int], initializers: dict[str, Any] | None = None) -> None:
         self.shapes = shapes
@@ -64,7 +68,17 @@ class _Walk:
         self.ops: dict[str, list[Any]] = defaultdict(list)  # scope -> nodes
         self.constants: dict[str, Any] = {}
         self.static: set[str] = set(self.initializers)  # values known before the model runs
+        self.folded: dict[str, Any] = {}  # small integer tensors the shape arithmetic evaluated (numpy arrays)
         self.current: Any = None
+
+    def probe(self) -> _Walk:
+        """A walker for a subgraph (a branch, a loop body): it sees this graph's shapes,
+        initializers and constants (subgraphs read their enclosing graph's values)."""
+        probe = _Walk(self.shapes, self.types, self.initializers)
+        probe.constants = self.constants
+        probe.static = self.static
+        probe.folded = self.folded
+        return probe
 
     def view(self, node: Any) -> NodeView:
         ins = [self.shapes.get(i) if i else None for i in node.input]
@@ -79,6 +93,9 @@ class _Walk:
         reads external data or a large weight."""
         from onnx import TensorProto, numpy_helper
 
+        if name in self.folded:
+            a = self.folded[name].reshape(-1)
+            return None if a.size > 64 else a[0] if a.size == 1 else a
         t = self.constants.get(name) if name else None
         if t is None and name:
             t = self.initializers.get(name)
@@ -128,12 +145,19 @@ class _Walk:
             for a in node.attribute:
                 if a.name == "value":
                     self.constants[node.output[0]] = a.t
+        if node.output and key in PROPAGATED and not _static_shape(self.shapes.get(node.output[0])):
+            view = self.view(node)
+            shape = propagate(node.op_type, view.inputs, view.attrs, view.value)
+            if shape is not None:
+                self.shapes[node.output[0]] = shape
+                if node.input and node.input[0] in self.types and node.op_type not in ("Cast", "CastLike"):
+                    self.types.setdefault(node.output[0], self.types[node.input[0]])
         b = ONNX.binding(key)
         if b is not None:
             try:
                 cost = cast(Cost, b(self.view(node))) * times
-            except UnknownShape:
-                self.unsupported[scope][f"{key} (shape unknown)"] += 1
+            except UnknownShape as exc:
+                self.unsupported[scope][f"{key} ({exc.what})"] += 1
                 return Cost()
             self.cost[scope] += cost
             self.counted += 1
@@ -152,7 +176,7 @@ class _Walk:
             # which branch runs is data-dependent: count the costlier one (an upper bound, noted)
             best, best_probe = Cost(), None
             for g in graphs.values():
-                probe = _Walk(self.shapes, self.types, self.initializers)
+                probe = self.probe()
                 c = probe.graph(g, scope, 1)
                 for sc, ops in probe.unsupported.items():  # either branch may run: what it cannot count is reported
                     self.unsupported[sc].update({op: n * times for op, n in ops.items()})
@@ -169,7 +193,7 @@ class _Walk:
             self.unsupported[scope][f"{key} (trip count unknown)"] += 1
             return Cost()
         body = graphs["body"]
-        probe = _Walk(self.shapes, self.types, self.initializers)
+        probe = self.probe()
         c = probe.graph(body, scope, 1) * (trips * times)
         for sc, ops in probe.unsupported.items():
             self.unsupported[sc].update(ops)
@@ -253,28 +277,28 @@ def analyze_onnx(
     import onnx
 
     flops_conv = FlopsConvention(flops)
-    model, display = load_model(source)
-    if isinstance(source, onnx.ModelProto):
+    model, display, load_notes = load_model(source)
+    if isinstance(source, onnx.ModelProto) and model is source:
         model = light_copy(model)  # binding writes input dims: never into the user's proto
     bind_inputs(model, input_shapes or {}, positional)
     report = _guarded(model, flops_conv, name or display, display)
     symbols = free_symbols(model)
     if symbols and symbolic:
         report = _symbolic(model, report, symbols, flops_conv, name or display, display)
+    report.notes[:0] = load_notes
     unsupported = report.unsupported
     if unsupported and strict:
         raise UnsupportedError("ops not counted: " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())))
     if unsupported:
-        import warnings
-
-        warnings.warn("nncost: ONNX nodes not counted (totals are lower bounds): "
-                      + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())), stacklevel=2)
+        warn("ONNX nodes not counted (totals are lower bounds): " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())),
+             stacklevel=2)
     return report
 
 
 def _guarded(model: Any, flops_conv: FlopsConvention, name: str, display: str) -> Report:
-    shapes, types = infer(model)
+    shapes, types, folded = infer(model)
     walk = _Walk(shapes, types)
+    walk.folded = folded
     try:
         return _analyze(model, walk, shapes, flops_conv, name)
     except NncostError:
@@ -391,8 +415,12 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
     unsupported = dict(uns[""])
     notes = [f"{walk.counted} of {total_nodes} nodes counted, {sum(walk.ignored.values())} free (views, shapes, copies), "
              f"{sum(unsupported.values())} not counted"]
-    if any("shape unknown" in k for k in unsupported):
-        notes.append("some shapes are unknown: bind the model's dynamic dims with --input-shape NAME=D,D,...")
+    if any("shape unknown" in k or "input value" in k for k in unsupported):
+        if free_symbols(model):
+            notes.append("some shapes are unknown: bind the model's dynamic dims with --input-shape NAME=D,D,...")
+        else:
+            notes.append("every input's shape is given, but some shapes or counts depend on values the graph reads from its "
+                         "inputs (a size, axes or k given as data), which nncost does not read")
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     inputs = [{"name": i.name, "shape": list(shapes.get(i.name, ())), "dtype": _dtype_name(i.type.tensor_type.elem_type)}
               for i in graph_inputs(model)]

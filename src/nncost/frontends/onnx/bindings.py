@@ -16,7 +16,7 @@ from ...cost import ZERO, Cost
 from ...registry import Registry
 from .shapes import Shape
 
-__all__ = ["ONNX", "NodeView", "UnknownShape"]
+__all__ = ["ONNX", "NodeView", "UnknownShape", "ValueUnknown"]
 
 ONNX: Registry[str] = Registry("onnx ops")
 
@@ -25,7 +25,19 @@ _INTEGER_TYPES = frozenset({2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 21, 22})  # (u)int8.
 
 
 class UnknownShape(Exception):
-    """A shape this node's formula needs is unknown or symbolic."""
+    """A shape this node's formula needs is unknown or symbolic; ``what`` says so in the
+    report's unsupported list (``MatMul (shape unknown)``)."""
+
+    what = "shape unknown"
+
+
+class ValueUnknown(UnknownShape):
+    """The cost depends on the value of an input that is not a constant (an axis, k, a
+    size given as data): ``CumSum (axis is an input value)``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is an input value")
+        self.what = f"{name} is an input value"
 
 
 @dataclass
@@ -211,26 +223,52 @@ def _topk(n: NodeView) -> Cost:
     x = n.shape(0)
     k = n.value(1)
     if k is None:
-        raise UnknownShape("TopK's K input is not a constant")
+        raise ValueUnknown("k")
     axis = _axis(int(n.attrs.get("axis", -1)), len(x))
     return fm.topk(fm.prod(x), x[axis] if x else 1, int(k))
+
+
+def _reduced_numel(n: NodeView) -> int:
+    """Elements a Reduce* node outputs. From its output shape; where inference left that
+    unknown, from the axes: an empty axes input (shape [0]) reduces everything (or nothing,
+    with ``noop_with_empty_axes``), constant axes name the dims; axes given as data at run
+    time decide the count, which is then reported, not guessed."""
+    try:
+        return n.out_numel()
+    except UnknownShape:
+        x = n.shape(0)
+        axes: Any
+        if n.op_type in ("ArgMax", "ArgMin"):
+            axes = [n.attrs.get("axis", 0)]
+        elif not n.has(1):
+            axes = n.attrs.get("axes")
+        elif n.inputs[1] == (0,):
+            return fm.prod(x) if n.attrs.get("noop_with_empty_axes") else 1
+        else:
+            axes = n.value(1)
+            if axes is None:
+                raise ValueUnknown("axes") from None
+        if axes is None:
+            return 1
+        drop = {_axis(int(a), len(x)) for a in (axes if hasattr(axes, "__len__") else [axes])}
+        return fm.prod(d for i, d in enumerate(x) if i not in drop)
 
 
 @ONNX.register("ReduceLogSumExp")
 def _reduce_logsumexp(n: NodeView) -> Cost:
     """log Σ exp over the reduced dims: the stable form of formulas.logsumexp, n = in / out per output."""
-    numel, out = fm.prod(n.shape(0)), n.out_numel()
+    numel, out = fm.prod(n.shape(0)), _reduced_numel(n)
     return fm.logsumexp(numel, numel // out if out else 0)
 
 
 @ONNX.register("ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin")
 def _reduce(n: NodeView) -> Cost:
-    return fm.reduction(fm.prod(n.shape(0)), n.out_numel())
+    return fm.reduction(fm.prod(n.shape(0)), _reduced_numel(n))
 
 
 @ONNX.register("ReduceMean")
 def _reduce_mean(n: NodeView) -> Cost:
-    return fm.mean_reduction(fm.prod(n.shape(0)), n.out_numel())
+    return fm.mean_reduction(fm.prod(n.shape(0)), _reduced_numel(n))
 
 
 @ONNX.register("ReduceSumSquare", "ReduceL2", "ReduceL1", "ReduceLogSum")
@@ -246,7 +284,9 @@ def _cumsum(n: NodeView) -> Cost:
         return ZERO
     axis_value = n.value(1)
     if axis_value is None:
-        raise UnknownShape("CumSum's axis input is not a constant")
+        if len(set(x)) > 1:  # the axis decides the cost; with all dims equal (or one dim), any axis costs the same
+            raise ValueUnknown("axis")
+        axis_value = 0
     axis = _axis(int(axis_value), len(x))
     return fm.cumulative(fm.prod(x), x[axis])
 

@@ -10,8 +10,10 @@ from ...errors import ModelSpecError, require
 __all__ = ["load_model"]
 
 
-def load_model(source: Any) -> tuple[Any, str]:
-    """(ModelProto, display name) for a path or a ModelProto. External weights are not loaded."""
+def load_model(source: Any) -> tuple[Any, str, list[str]]:
+    """(ModelProto, display name, notes) for a path, a ModelProto or its bytes. External
+    weights are not loaded. A model older than opset 7 is converted to opset 7 (a new
+    proto; the user's is not changed) and a note says so."""
     onnx: Any = require("onnx", "onnx", "analysing an ONNX model")
     if isinstance(source, onnx.ModelProto):
         model, name = source, source.graph.name or "model"
@@ -37,22 +39,43 @@ def load_model(source: Any) -> tuple[Any, str]:
             raise ModelSpecError(f"{path}: not a readable ONNX model ({type(exc).__name__}: "
                                  f"{str(exc).splitlines()[0][:120] if str(exc) else 'cannot parse'})") from None
         name = os.path.basename(path)
-    _validate(onnx, model, name)
-    return model, name
+    notes: list[str] = []
+    model = _validate(onnx, model, name, notes)
+    return model, name, notes
 
 
-def _validate(onnx: Any, model: Any, name: str) -> None:
+OLDEST = 7  # the oldest opset nncost's bindings read; older models are converted to it
+
+
+def _validate(onnx: Any, model: Any, name: str, notes: list[str]) -> Any:
     if not model.HasField("graph") or not model.graph.node and not model.graph.output:
         raise ModelSpecError(f"{name}: not an ONNX model (no graph)")
+    if not model.opset_import:
+        raise ModelSpecError(f"{name}: the model imports no opset (every ONNX model names the operator sets it uses)")
     opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
-    default = opsets.get("ai.onnx")
+    default = opsets.get("ai.onnx")  # None: only other domains (ai.onnx.ml, training, a vendor's)
     newest = onnx.defs.onnx_opset_version()
-    if default is None:
-        raise ModelSpecError(f"{name}: the model imports no default-domain opset")
-    if default > newest:
+    if default is not None and default > newest:
         raise ModelSpecError(f"{name}: opset {default} is newer than this onnx package supports ({newest}); upgrade onnx")
-    if default < 7:
-        raise ModelSpecError(f"{name}: opset {default} is not supported (7 or newer expected)")
+    if default is not None and default < OLDEST:
+        model = _convert(onnx, model, name, default)
+        notes.append(f"converted from opset {default} to opset {OLDEST} with onnx.version_converter (the file is unchanged)")
+    _check(onnx, model, name)
+    return model
+
+
+def _convert(onnx: Any, model: Any, name: str, opset: int) -> Any:
+    from onnx import version_converter
+
+    try:
+        return version_converter.convert_version(model, OLDEST)
+    except Exception as exc:  # the converter raises RuntimeError/ConvertError with a C++ message
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise ModelSpecError(f"{name}: opset {opset} is older than {OLDEST}, and onnx.version_converter could not convert it "
+                             f"({first})") from None
+
+
+def _check(onnx: Any, model: Any, name: str) -> None:
     try:
         onnx.checker.check_model(_checkable(onnx, model), full_check=False)
     except onnx.checker.ValidationError as exc:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...errors import ShapeError
 
-__all__ = ["Dim", "Shape", "infer", "bind_inputs"]
+__all__ = ["Dim", "PROPAGATED", "Shape", "bind_inputs", "infer", "propagate"]
 
 Dim = int | str | None  # a size, a symbol (dim_param), or unknown
 Shape = tuple[Dim, ...]
@@ -117,8 +117,9 @@ def bind_symbols(model: Any, values: Mapping[str, int]) -> None:
                 d.dim_value = int(values[d.dim_param])
 
 
-def infer(model: Any) -> tuple[dict[str, Shape], dict[str, int]]:
-    """(name -> shape, name -> element type) for inputs, initializers and inferred values."""
+def infer(model: Any) -> tuple[dict[str, Shape], dict[str, int], dict[str, Any]]:
+    """(name -> shape, name -> element type, name -> value) for inputs, initializers and
+    inferred values; the values are the small integer tensors the shape arithmetic folded."""
     import onnx
 
     from .fold import fold_shapes
@@ -134,7 +135,7 @@ def infer(model: Any) -> tuple[dict[str, Shape], dict[str, int]]:
         known = _collect(inferred)[0]
         if not fold_shapes(light, known, values):
             break
-    return _collect(inferred)
+    return (*_collect(inferred), values)
 
 
 def _collect(inferred: Any) -> tuple[dict[str, Shape], dict[str, int]]:
@@ -162,3 +163,104 @@ def _collect(inferred: Any) -> tuple[dict[str, Shape], dict[str, int]]:
                 if a.type == 5:
                     graphs.append(a.g)
     return shapes, types
+
+
+SAME_SHAPE = frozenset({
+    "Identity", "Cast", "CastLike", "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs",
+    "Reciprocal", "Softmax", "LogSoftmax", "Erf", "Sin", "Cos", "Floor", "Ceil", "Round", "Not", "Sign", "Elu", "Selu", "Gelu",
+    "Softplus", "Softsign", "HardSwish", "Mish", "IsNaN", "IsInf", "Clip", "Celu", "ThresholdedRelu", "CumSum", "Dropout",
+})
+BROADCAST = frozenset({
+    "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Where", "Equal", "Less", "LessOrEqual", "Greater",
+    "GreaterOrEqual", "And", "Or", "Xor", "Mod", "PRelu", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor",
+})
+
+PROPAGATED = SAME_SHAPE | BROADCAST | {"MatMul", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Expand", "ArgMax", "ArgMin",
+                                      "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+                                      "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"}
+
+
+def propagate(op: str, ins: Sequence[Shape | None], attrs: Mapping[str, Any], value: Any) -> Shape | None:
+    """The first output's shape of a node that ONNX shape inference left unknown, for the
+    ops whose output shape follows from their input shapes (and small constant inputs,
+    read by ``value(i)``). Inference gives up inside Scan and Loop bodies that read
+    constants of the enclosing graph; this fills those gaps as the graph is walked."""
+    if not ins or any(not isinstance(d, int) for s in ins if s is not None for d in s):
+        return None
+    ints: list[tuple[int, ...] | None] = [None if s is None else tuple(int(d) for d in s) for s in ins]  # type: ignore[arg-type]
+    known = [s for s in ints if s is not None]
+    try:
+        return _propagate(op, ints, known, attrs, value)
+    except (ValueError, IndexError, TypeError, StopIteration):
+        return None
+
+
+def _propagate(op: str, ins: list[tuple[int, ...] | None], known: list[tuple[int, ...]], attrs: Mapping[str, Any],
+               value: Any) -> Shape | None:
+    import numpy as np
+
+    if op in SAME_SHAPE:
+        return ins[0]
+    if op in BROADCAST:
+        if not known or len(known) != len(ins):
+            return None
+        return tuple(int(d) for d in np.broadcast_shapes(*known))
+    x = ins[0]
+    if x is None:
+        return None
+    b = ins[1] if len(ins) > 1 else None
+    if op == "MatMul" and b is not None:
+        if not x or not b:
+            return None
+        a2 = (1, *x) if len(x) == 1 else x
+        b2 = (*b, 1) if len(b) == 1 else b
+        batch = tuple(int(d) for d in np.broadcast_shapes(a2[:-2], b2[:-2]))
+        return (*batch, *([] if len(x) == 1 else [a2[-2]]), *([] if len(b) == 1 else [b2[-1]]))
+    if op in ("Unsqueeze", "Squeeze"):
+        axes = value(1) if len(ins) > 1 else attrs.get("axes")
+        if axes is None:
+            if op == "Squeeze" and len(ins) == 1:
+                return tuple(d for d in x if d != 1)
+            return None
+        axes = [int(a) for a in np.atleast_1d(axes)]
+        if op == "Squeeze":
+            drop = {a % len(x) for a in axes}
+            return tuple(d for i, d in enumerate(x) if i not in drop)
+        rank = len(x) + len(axes)
+        where = {a % rank for a in axes}
+        rest = iter(x)
+        return tuple(1 if i in where else next(rest) for i in range(rank))  # noqa: B031
+    if op == "Transpose":
+        perm = attrs.get("perm") or list(range(len(x)))[::-1]
+        return tuple(x[int(p)] for p in perm)
+    if op.startswith("Reduce") or op in ("ArgMax", "ArgMin"):
+        if op in ("ArgMax", "ArgMin"):
+            axes_v: Any = [attrs.get("axis", 0)]
+        elif len(ins) > 1 and ins[1] is not None:
+            axes_v = [] if ins[1] == (0,) else value(1)
+        else:
+            axes_v = attrs.get("axes", [])
+        if axes_v is None:
+            return None
+        axes_l = [int(a) % len(x) for a in np.atleast_1d(axes_v)] if len(x) else []
+        if not axes_l and attrs.get("noop_with_empty_axes"):
+            return x
+        drop = set(axes_l) or set(range(len(x)))
+        keep = attrs.get("keepdims", 1)
+        return tuple(1 if i in drop else d for i, d in enumerate(x) if keep or i not in drop)
+    if op == "Expand":
+        target = value(1)
+        if target is None:
+            return None
+        return tuple(int(d) for d in np.broadcast_shapes(x, tuple(int(d) for d in np.atleast_1d(target))))
+    if op == "Reshape":
+        target = value(1)
+        if target is None:
+            return None
+        dims = [int(d) for d in np.atleast_1d(target)]
+        out = [x[i] if d == 0 and not attrs.get("allowzero") else d for i, d in enumerate(dims)]
+        if out.count(-1) == 1:
+            known_part = int(np.prod([d for d in out if d != -1]))
+            out[out.index(-1)] = int(np.prod(x)) // known_part if known_part else 0
+        return tuple(out) if all(d >= 0 for d in out) else None
+    return None
