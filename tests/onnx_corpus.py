@@ -32,6 +32,8 @@ class Outcome:
     unsupported: dict[str, int] = field(default_factory=dict)
     error: str = ""
     params: int = 0
+    macs: int = 0
+    flops: int = 0
 
 
 def models() -> Iterator[tuple[str, Any, dict[str, tuple[int, ...]]]]:
@@ -88,7 +90,8 @@ def run_one(name: str, model: Any, shapes: dict[str, tuple[int, ...]]) -> Outcom
     except Exception as exc:  # noqa: BLE001 - a crash is what this corpus is here to find
         return Outcome(name, "crash", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
     kind = "unsupported" if report.unsupported else "ok"
-    return Outcome(name, kind, dict(report.unsupported), params=report.total.params)
+    t = report.total
+    return Outcome(name, kind, dict(report.unsupported), params=t.params, macs=t.macs, flops=t.flops)
 
 
 def run_all() -> list[Outcome]:

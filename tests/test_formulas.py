@@ -399,3 +399,58 @@ def test_small_reductions_and_accumulations():
 
 def test_addmm_is_linear_with_bias():
     assert fm.addmm((6, 4), (4, 5)) == fm.linear(6, 4, 5, bias=True)  # bias + a @ b
+
+
+# -- losses, sampling, signal windows, linear algebra (formulas/special.py)
+@pytest.mark.parametrize("reduction, weighted, ignore, flops", [
+    ("none", False, True, 6 * 2),  # compare with ignore_index, negate
+    ("none", True, False, 6 * 2),  # negate, weight
+    ("sum", False, False, 6 + 5),  # negate; 5 adds
+    ("mean", False, False, 6 + 5 + 1),  # the denominator is 6: 5 adds, 1 divide
+    ("mean", True, True, 6 * 3 + 2 * 5 + 1),  # the denominator sums the weights of the counted samples: 5 more adds
+])
+def test_nll_loss(reduction, weighted, ignore, flops):
+    assert fm.nll_loss(6, weighted, reduction, ignore) == Cost(0, flops)
+
+
+def test_cross_entropy_is_log_softmax_then_nll():
+    assert fm.cross_entropy(6, 10, False, "mean") == Cost(0, 6 * (5 * 10 - 1) + 6 * 2 + 2 * 5 + 1)
+
+
+@pytest.mark.parametrize("n, macs, flops", [
+    (1, 0, 0),
+    (2, 1, 2 * 1 + 1 + 2 + 1),  # one multiply-add, one divide, pivot: 2 candidates + 0, diagonal: 1 multiply
+    (3, 1 + 4, 2 * 5 + 3 + (3 + 2) + 2),  # Σ(n−k)² = 4 + 1; 2 + 1 divides; 3 + 2 comparisons; 2 multiplies
+])
+def test_det_by_lu(n, macs, flops):
+    assert fm.det(n) == Cost(macs, flops)
+    assert fm.det(n, batch=5) == Cost(5 * macs, 5 * flops)
+
+
+def test_grid_sample_modes():
+    assert fm.grid_sample(10, 3, 2, "bilinear", "zeros", False) == Cost(0, 10 * (2 * (4 + 3) + 4) + 10 * 3 * 7)
+    assert fm.grid_sample(10, 3, 2, "nearest", "reflection", True) == Cost(0, 10 * 2 * (3 + 4 + 1))  # copies per channel
+    assert fm.grid_sample(10, 3, 2, "bicubic", "zeros", False) == Cost(0, 10 * 2 * (4 + 18) + 10 * 3 * 35)
+    with pytest.raises(ShapeError, match="grid sampling mode"):
+        fm.grid_sample(10, 3, 2, "area")
+
+
+@pytest.mark.parametrize("rule, macs, flops", [
+    ("linear", 16 + 16, 32 + 4 * 7 + 4),
+    ("gated", 16 + 16, 32 + 4 + 16 + 4 * 7 + 4),  # + 4 exps of the gate, 16 multiplies of the state
+    ("delta", 2 * 16 + 16, 32 + 4 * 7 + 2 * 4 + 4 * 7 + 4),  # + Sᵀk (4 dots of 4), v − ·, β·
+    ("gated_delta", 2 * 16 + 16, 32 + 4 + 16 + 4 * 7 + 2 * 4 + 4 * 7 + 4),
+])
+def test_linear_attention_rules(rule, macs, flops):
+    """One token, one head, a 4×4 state."""
+    assert fm.linear_attention(1, 1, 1, 4, 4, rule) == Cost(macs, flops)
+
+
+def test_windows_stft_rotary_lrn():
+    assert fm.window(16, "hann") == Cost(0, 16 * 4)  # angle, cos, coefficient, add
+    assert fm.window(16, "blackman") == Cost(0, 16 * 8)  # two cosine terms
+    assert fm.stft(3, 16, 16, real=True, windowed=True) == Cost(0, 3 * (5 * 16 * 4 // 2 + 16))
+    assert fm.stft(3, 16, 16, real=False, windowed=False) == Cost(0, 3 * 5 * 16 * 4)
+    assert fm.rotary(64) == Cost(0, 64 * 3)
+    assert fm.lrn(100, 5) == Cost(0, 100 * 9)  # square, 4 adds, scale, + bias, power, divide
+    assert fm.affine_grid(2, 20, 2) == Cost(2 * 20 * 2 * 3, 2 * 20 * 2 * 5)

@@ -431,3 +431,45 @@ def test_topk_costs_what_torch_topk_costs():
                           [numpy_helper.from_array(np.array([3], dtype=np.int64), "K")])
     r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
     assert r.total.flops == 4 * (8 - 1 + 8 * 2) == fm.topk(32, 8, 3).flops  # n − 1 + n·⌈log₂ k⌉ per row
+
+
+def test_an_opset_6_model_is_converted_with_a_note():
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph([helper.make_node("Relu", ["X"], ["Y"])], "old",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT, [2, 8])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2, 8])])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 6)])
+    r = analyze_onnx(model)
+    assert r.total.flops == 2 * 8  # one comparison per element
+    assert "converted from opset 6 to opset 7" in r.notes[0]
+    assert model.opset_import[0].version == 6  # the user's proto is untouched
+
+
+def test_a_model_of_another_domain_only_is_read_and_listed():
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("Binarizer", ["X"], ["Y"], domain="ai.onnx.ml")
+    g = helper.make_graph([node], "ml", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [4])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [4])])
+    with pytest.warns(nncost.NncostWarning, match="ai.onnx.ml:Binarizer x1"):
+        r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("ai.onnx.ml", 3)]))
+    assert r.unsupported == {"ai.onnx.ml:Binarizer": 1}
+
+
+def test_a_count_that_needs_an_input_value_says_so():
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("TopK", ["X", "K"], ["V", "I"])
+    g = helper.make_graph([node], "topk", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [3, 10]),
+                                           helper.make_tensor_value_info("K", TensorProto.INT64, [1])],
+                          [helper.make_tensor_value_info("V", TensorProto.FLOAT, [3, "k"]),
+                           helper.make_tensor_value_info("I", TensorProto.INT64, [3, "k"])])
+    with pytest.warns(nncost.NncostWarning, match=r"TopK \(k is an input value\) x1"):
+        r = analyze_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+    assert any("depend on values the graph reads from its inputs" in n for n in r.notes)
+
+
+def test_einsum_with_an_ellipsis_is_counted():
+    m = single("Einsum", {"A": (2, 3, 4, 5), "B": (5, 6)}, (2, 3, 4, 6), {}, equation="...ij,jk->...ik")
+    assert analyze_onnx(m).total.macs == 2 * 3 * 4 * 6 * 5  # |out|·K

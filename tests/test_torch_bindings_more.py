@@ -51,6 +51,28 @@ CASES = {
     "fft": (lambda x: torch.fft.fft(x.to(torch.complex64)), [X], 4 * 5 * 8 * 3),
     # real FFT: half of that
     "rfft": (lambda x: torch.fft.rfft(x), [X], 4 * (5 * 8 * 3) // 2),
+    # NLL over 4 samples (PyTorch always has an ignore_index): compare and negate each, mean: 3 + 3 adds, 1 divide
+    "nll_loss": (lambda x: nn.functional.nll_loss(x, torch.zeros(4, dtype=torch.long)), [X], 4 * 2 + 2 * 3 + 1),
+    "nll_loss.sum": (lambda x: nn.functional.nll_loss(x, torch.zeros(4, dtype=torch.long), reduction="sum"), [X], 4 * 2 + 3),
+    "nll_loss.weight": (lambda x: nn.functional.nll_loss(x, torch.zeros(4, dtype=torch.long), weight=torch.ones(8),
+                                                         reduction="none"), [X], 4 * 3),  # and a weight multiply each
+    "nll_loss2d": (lambda x: nn.functional.nll_loss(x, torch.zeros(2, 3, 3, dtype=torch.long), reduction="sum"),
+                   [(2, 8, 3, 3)], 18 * 2 + 17),  # one loss per target pixel
+    # cross-entropy: log-softmax of each row of 8 (5·8 − 1), then the NLL
+    "cross_entropy": (lambda x: nn.functional.cross_entropy(x, torch.zeros(4, dtype=torch.long)), [X], 4 * 39 + 4 * 2 + 2 * 3 + 1),
+    # 25 sample points on 2 channels, bilinear, zeros, align_corners=False: 2·(4 + 3) + 4 to place each point, 7 per channel
+    "grid_sample": (lambda x, g: nn.functional.grid_sample(x, g, align_corners=False), [(1, 2, 8, 8), (1, 5, 5, 2)],
+                    25 * (2 * 7 + 4) + 25 * 2 * 7),
+    # nearest, border, aligned: per dim (x + 1)/2·(W − 1) (3), a clamp (2), a rounding (1); copies per channel
+    "grid_sample.nearest": (lambda x, g: nn.functional.grid_sample(x, g, mode="nearest", padding_mode="border", align_corners=True),
+                            [(1, 2, 8, 8), (1, 5, 5, 2)], 25 * 2 * (3 + 2 + 1)),
+    # 3-D: 8 corners, 3 dims: 3·7 + 8·2 to place a point, 8 multiplies + 7 adds per channel
+    "grid_sample.3d": (lambda x, g: nn.functional.grid_sample(x, g, align_corners=False), [(1, 2, 4, 4, 4), (1, 2, 2, 2, 3)],
+                       8 * (3 * 7 + 8 * 2) + 8 * 2 * 15),
+    # the affine grid of a 4×5 image: each point (x, y, 1) times θ (2×3): 2 outputs of 3 products, 2 adds
+    "affine_grid": (lambda t: nn.functional.affine_grid(t, [1, 3, 4, 5], align_corners=False), [(1, 2, 3)], 20 * 2 * 5),
+    # det of two 4×4 by LU: 14 multiply-adds, 6 divides, 9 pivot comparisons, 3 diagonal multiplies
+    "det": (torch.linalg.det, [(2, 4, 4)], 2 * (2 * 14 + 6 + 9 + 3)),
 }
 
 

@@ -30,11 +30,40 @@ from .misc import embedding, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
 from .pool import adaptive_pool, adaptive_pool_backward, pool, pool_backward, pool_output_shape
 from .rnn import RnnSpec, rnn, rnn_params, rnn_step
-from .select import binary_search, fft, fft_nd, select_kth, sort, topk
+from .select import binary_search, fft, fft_nd, select_kth, sort, topk, unique
 from .shapes import prod
+from .special import (
+    affine_grid,
+    cross_entropy,
+    det,
+    grid_sample,
+    linear_attention,
+    lp_normalize,
+    lrn,
+    mean_variance_normalize,
+    nll_loss,
+    rotary,
+    shrink,
+    stft,
+    window,
+)
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "unique",
+    "affine_grid",
+    "cross_entropy",
+    "det",
+    "grid_sample",
+    "linear_attention",
+    "lp_normalize",
+    "lrn",
+    "mean_variance_normalize",
+    "nll_loss",
+    "rotary",
+    "shrink",
+    "stft",
+    "window",
     "addbmm",
     "binary_search",
     "fft_nd",

@@ -22,6 +22,12 @@ def _log2(n: int) -> int:
     return math.ceil(math.log2(n)) if n > 1 else 0
 
 
+def unique(numel: int) -> Cost:
+    """Sorted unique values of n elements: a sort of all n (:func:`sort`), then n − 1
+    comparisons of neighbours."""
+    return sort(numel, numel) + Cost(0, max(numel - 1, 0) * unit("compare"))
+
+
 def sort(numel: int, dim_len: int) -> Cost:
     """Sort (sort, argsort, msort) along a dim of length n: n·⌈log₂ n⌉ comparisons per row
     (a comparison sort's bound; merge sort's worst case)."""

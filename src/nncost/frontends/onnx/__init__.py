@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+import numpy as np
+
 from ... import symbolic as sym
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
@@ -255,6 +257,28 @@ def _params(g: Any, consumers: dict[str, str]) -> dict[str, int]:
     for node in g.node:
         if node.op_type == "Identity" and node.input and node.input[0] in sizes:
             out[consumers.get(node.output[0], "")] += sizes[node.input[0]]
+    for name, n in _generated_weights(g).items():
+        out[consumers.get(name, "")] += n
+    return out
+
+
+def _generated_weights(g: Any) -> dict[str, int]:
+    """Float tensors of rank >= 1 that ``ConstantOfShape`` fills from a shape stored in the
+    file: weights kept as a fill value (onnx's "light" test models ship their weights this
+    way). They count as parameters, as the same tensor stored as an initializer would."""
+    from onnx import numpy_helper
+
+    init = {t.name: t for t in g.initializer}
+    out = {}
+    for node in g.node:
+        if node.op_type != "ConstantOfShape" or node.domain not in ("", "ai.onnx") or not node.input or node.input[0] not in init:
+            continue
+        value = next((a.t for a in node.attribute if a.name == "value"), None)
+        if value is None or value.data_type not in _FLOAT_TYPES:  # the default fill is a float 0, but a mask or a count is not a weight
+            continue
+        dims = numpy_helper.to_array(init[node.input[0]]).reshape(-1)
+        if len(dims) >= 1:
+            out[node.output[0]] = int(np.prod(dims)) if len(dims) else 1
     return out
 
 
@@ -374,6 +398,7 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
             for i in node.input:
                 consumers.setdefault(i, scope)
     params = _params(g, consumers)
+    generated = _generated_weights(g)
 
     # the tree: every scope and its ancestors; numbers include descendants
     paths = set(walk.ops) | set(walk.cost) | set(walk.unsupported) | set(params)
@@ -415,6 +440,9 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
     unsupported = dict(uns[""])
     notes = [f"{walk.counted} of {total_nodes} nodes counted, {sum(walk.ignored.values())} free (views, shapes, copies), "
              f"{sum(unsupported.values())} not counted"]
+    if generated:
+        notes.append(f"{sum(generated.values()):,} of the parameters are filled by {len(generated)} ConstantOfShape nodes "
+                     "(weights stored as a fill value, not as initializers)")
     if any("shape unknown" in k or "input value" in k for k in unsupported):
         if free_symbols(model):
             notes.append("some shapes are unknown: bind the model's dynamic dims with --input-shape NAME=D,D,...")

@@ -367,6 +367,236 @@ def _gqa(n: NodeView) -> Cost:
     return fm.sdpa((b, heads, s, hd), (b, heads, total, hd), (b, heads, total, hd), True)
 
 
+def _text(n: NodeView, key: str, default: str) -> str:
+    v = n.attrs.get(key, default)
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+@ONNX.register("RotaryEmbedding", "com.microsoft:RotaryEmbedding")
+def _rotary(n: NodeView) -> Cost:
+    """X [B, S, H·D] or [B, H, S, D]; ``rotary_embedding_dim`` (0: all of D) of each head rotated."""
+    x = n.shape(0)
+    if len(x) == 4:
+        head = x[-1]
+    else:
+        heads = int(n.attrs.get("num_heads", 0))
+        if not heads:
+            raise UnknownShape("RotaryEmbedding on [B, S, H·D] needs num_heads")
+        head = x[-1] // heads
+    part = int(n.attrs.get("rotary_embedding_dim", 0)) or head
+    return fm.rotary(fm.prod(x) // head * part)
+
+
+@ONNX.register("LinearAttention")
+def _linear_attention(n: NodeView) -> Cost:
+    """query/key [B, T, H·d_k], value [B, T, H_kv·d_v] (3-D packed; 4-D [B, H, T, d] too); the
+    update rule defaults to ``gated_delta``, as in the operator's definition."""
+    q, k, v = n.shape(0), n.shape(1), n.shape(2)
+    hq, hkv = int(n.attrs["q_num_heads"]), int(n.attrs["kv_num_heads"])
+    if len(q) == 4:
+        tokens, d_k, d_v = q[0] * q[2], q[-1], v[-1]
+    else:
+        tokens, d_k, d_v = q[0] * q[1], k[-1] // hkv, v[-1] // hkv
+    return fm.linear_attention(tokens, hq, hkv, d_k, d_v, _text(n, "update_rule", "gated_delta"))
+
+
+@ONNX.register("CausalConvWithState")
+def _causal_conv(n: NodeView) -> Cost:
+    """Depthwise causal conv: input [B, C, L], weight [C, 1, k]: L outputs per channel, k taps
+    each (the past state supplies the first k − 1); fused SiLU when ``activation`` says so."""
+    x, w = n.shape(0), n.shape(1)
+    out = x
+    cost = fm.conv(x, w, out, bias=n.has(2))
+    if _text(n, "activation", "none").lower() in ("silu", "swish"):
+        cost += fm.elementwise("silu", fm.prod(out))
+    return cost
+
+
+@ONNX.register("Swish")
+def _swish(n: NodeView) -> Cost:
+    """x · sigmoid(α·x): SiLU (sigmoid 4 + multiply 1), and the multiply by α when α ≠ 1."""
+    alpha = float(n.attrs.get("alpha", 1.0))
+    return fm.elementwise("silu", n.out_numel()) + (fm.elementwise("mul", n.out_numel()) if alpha != 1.0 else ZERO)
+
+
+@ONNX.register("SwiGLU")
+def _swiglu(n: NodeView) -> Cost:
+    """Swish(A) · B: Swish, then one multiply per element."""
+    return _swish(n) + fm.elementwise("mul", n.out_numel())
+
+
+# -- losses, sampling, signal processing, linear algebra ------------------------------------------------
+@ONNX.register("NegativeLogLikelihoodLoss")
+def _nll(n: NodeView) -> Cost:
+    """input [N, C, d₁, …], target [N, d₁, …], optional weight [C]; ``ignore_index`` optional."""
+    return fm.nll_loss(fm.prod(n.shape(1)), n.has(2), _text(n, "reduction", "mean"), "ignore_index" in n.attrs)
+
+
+@ONNX.register("SoftmaxCrossEntropyLoss")
+def _softmax_ce(n: NodeView) -> Cost:
+    """scores [N, C, d₁, …], labels [N, d₁, …]: log-softmax over C, then the NLL loss."""
+    scores = n.shape(0)
+    return fm.cross_entropy(fm.prod(n.shape(1)), scores[1], n.has(2), _text(n, "reduction", "mean"), "ignore_index" in n.attrs)
+
+
+@ONNX.register("GridSample")
+def _grid_sample(n: NodeView) -> Cost:
+    """X [N, C, *in], grid [N, *out, d]; modes nearest/linear(bilinear)/cubic, paddings zeros/border/reflection."""
+    x, grid = n.shape(0), n.shape(1)
+    mode = {"linear": "bilinear", "cubic": "bicubic"}.get(_text(n, "mode", "linear"), _text(n, "mode", "linear"))
+    return fm.grid_sample(fm.prod(grid[:-1]), x[1], grid[-1], mode, _text(n, "padding_mode", "zeros"),
+                          bool(n.attrs.get("align_corners", 0)))
+
+
+@ONNX.register("AffineGrid")
+def _affine_grid(n: NodeView) -> Cost:
+    """theta [N, d, d + 1] → grid [N, *spatial, d]."""
+    grid = n.shape(0, output=True)
+    return fm.affine_grid(grid[0], fm.prod(grid[1:-1]), grid[-1])
+
+
+@ONNX.register("LRN")
+def _lrn(n: NodeView) -> Cost:
+    return fm.lrn(n.out_numel(), int(n.attrs["size"]))
+
+
+@ONNX.register("Shrink")
+def _shrink(n: NodeView) -> Cost:
+    return fm.shrink(n.out_numel())
+
+
+@ONNX.register("LpNormalization")
+def _lp_normalization(n: NodeView) -> Cost:
+    return fm.lp_normalize(n.out_numel())
+
+
+@ONNX.register("MeanVarianceNormalization")
+def _mvn(n: NodeView) -> Cost:
+    """Statistics over ``axes`` (default 0, 2, 3: per channel)."""
+    x = n.shape(0)
+    axes = {_axis(int(a), len(x)) for a in (n.attrs.get("axes") or [0, 2, 3])}
+    return fm.mean_variance_normalize(fm.prod(x), fm.prod(d for i, d in enumerate(x) if i not in axes))
+
+
+@ONNX.register("Hardmax")
+def _hardmax(n: NodeView) -> Cost:
+    """A one-hot of the first maximum along ``axis``: n − 1 comparisons per row (writing the one-hot is data movement)."""
+    x = n.shape(0)
+    if not x:
+        return ZERO
+    axis = _axis(int(n.attrs.get("axis", -1)), len(x))
+    return fm.reduction(fm.prod(x), fm.prod(x) // x[axis] if x[axis] else 0)
+
+
+@ONNX.register("CumProd")
+def _cumprod(n: NodeView) -> Cost:
+    return _cumsum(n)
+
+
+@ONNX.register("Det")
+def _det(n: NodeView) -> Cost:
+    x = n.shape(0)
+    return fm.det(x[-1], fm.prod(x[:-2]))
+
+
+@ONNX.register("DFT")
+def _dft(n: NodeView) -> Cost:
+    """input [..., L, 1 or 2] (real or complex); the axis (an attribute before opset 20, input 2
+    since) and dft_length (input 1) pick the transform; a real input, or a one-sided output, is
+    the half-cost real transform."""
+    x = n.shape(0)
+    if not n.has(2):  # opset 17's attribute (default 1), or opset 20's default −2: the same axis for [B, L, 1|2]
+        axis = int(n.attrs.get("axis", -2))
+    else:
+        value = n.value(2)
+        if value is None:
+            raise ValueUnknown("axis")
+        axis = int(value)
+    axis = _axis(axis, len(x))
+    length = x[axis]
+    if n.has(1):
+        value = n.value(1)
+        if value is None:
+            raise ValueUnknown("dft_length")
+        length = int(value)
+    real = x[-1] == 1 or bool(n.attrs.get("onesided", 0))
+    lines = fm.prod(x[:-1]) // x[axis] if x[axis] else 0
+    return fm.fft(length, lines, real) + (fm.elementwise("mul", n.out_numel()) if n.attrs.get("inverse") else ZERO)
+
+
+@ONNX.register("STFT")
+def _stft(n: NodeView) -> Cost:
+    """signal [B, L, 1 or 2], frame_step (input 1), window (input 2), frame_length (input 3)."""
+    sig, out = n.shape(0), n.shape(0, output=True)  # out: [B, frames, bins, 2]
+    frame_length = n.shape(2)[0] if n.has(2) else n.value(3)
+    if frame_length is None:
+        raise ValueUnknown("frame_length")
+    fl = int(frame_length)
+    return fm.stft(out[0] * out[1], fl, fl, sig[-1] == 1, n.has(2), bool(n.attrs.get("onesided", 1)))
+
+
+def _window(kind: str) -> Binding:
+    def bind(n: NodeView) -> Cost:
+        return fm.window(n.out_numel(), kind)
+
+    return bind
+
+
+ONNX.register("HannWindow")(_window("hann"))
+ONNX.register("HammingWindow")(_window("hamming"))
+ONNX.register("BlackmanWindow")(_window("blackman"))
+
+
+@ONNX.register("RoiAlign")
+def _roi_align(n: NodeView) -> Cost:
+    """X [N, C, H, W], rois [R, 4]: R·out_h·out_w bins of sampling_ratio² samples each; with
+    sampling_ratio 0 each region's own size sets its samples, a run-time value."""
+    x, rois = n.shape(0), n.shape(1)
+    ratio = int(n.attrs.get("sampling_ratio", 0))
+    if ratio <= 0:
+        raise ValueUnknown("the regions (sampling_ratio 0)")
+    bins = rois[0] * int(n.attrs.get("output_height", 1)) * int(n.attrs.get("output_width", 1))
+    return fm.roi_align(x[1], bins * ratio * ratio)
+
+
+@ONNX.register("Col2Im")
+def _col2im(n: NodeView) -> Cost:
+    """Blocks [N, C·∏block, L] summed into the image: every block element is added to its
+    pixel (the first add into a zeroed image included): one add per input element."""
+    return fm.accumulate(fm.prod(n.shape(0)))
+
+
+@ONNX.register("DeformConv")
+def _deform_conv(n: NodeView) -> Cost:
+    """A convolution whose taps are bilinear samples at learned offsets: the convolution's
+    cost, plus per (output position, tap, input channel) one bilinear sample (its weights are
+    shared by the channels of an offset group: placed once per group), times the mask when given."""
+    x, w, out = n.shape(0), n.shape(1), n.shape(0, output=True)
+    cost = fm.conv(x, w, out, bias=n.has(3))
+    taps = fm.prod(w[2:])
+    positions = out[0] * fm.prod(out[2:])
+    groups = int(n.attrs.get("offset_group", 1))
+    samples = positions * taps * x[1]
+    sampling = fm.grid_sample(positions * taps * groups, x[1] // groups, len(w) - 2, "bilinear", "zeros", True)
+    return cost + sampling + (fm.elementwise("mul", samples) if n.has(4) else ZERO)
+
+
+@ONNX.register("NonMaxSuppression")
+def _nms(n: NodeView) -> Cost:
+    """boxes [B, N, 4], scores [B, C, N]: one greedy NMS per batch and class. How many boxes
+    survive is data: counted as if every box survived, so every pair is compared
+    (N·(N − 1)/2 pairs) — the upper bound (docs/onnx.md)."""
+    scores = n.shape(1)
+    b, c, boxes = scores
+    return fm.nms(boxes, boxes * (boxes - 1) // 2) * (b * c)
+
+
+@ONNX.register("Unique")
+def _unique(n: NodeView) -> Cost:
+    """Sorted unique values (formulas.unique, as torch.unique)."""
+    return fm.unique(fm.prod(n.shape(0)))
+
+
 # -- element-wise -----------------------------------------------------------------------------
 def _ew(name: str) -> Binding:
     def bind(n: NodeView) -> Cost:
@@ -378,10 +608,11 @@ def _ew(name: str) -> Binding:
 
 
 _ELEMENTWISE: dict[str, Sequence[str]] = {
-    "add": ("Add", "com.microsoft:BiasAdd"), "sub": ("Sub",), "mul": ("Mul",), "div": ("Div", "Mod"),
+    "add": ("Add",), "sub": ("Sub",), "mul": ("Mul",), "div": ("Div", "Mod"),
     "neg": ("Neg",), "abs": ("Abs", "Sign"), "round": ("Floor", "Ceil", "Round"), "exp": ("Exp",), "log": ("Log",),
-    "sqrt": ("Sqrt",), "pow": ("Pow",), "reciprocal": ("Reciprocal",), "erf": ("Erf",), "sin": ("Sin", "Asin", "Sinh", "Atan"),
-    "cos": ("Cos", "Acos", "Cosh", "Tan"), "clamp": ("Clip",), "where": ("Where",),
+    "sqrt": ("Sqrt",), "pow": ("Pow",), "reciprocal": ("Reciprocal",), "erf": ("Erf",),
+    "sin": ("Sin", "Asin", "Sinh", "Atan", "Asinh", "Atanh"),
+    "cos": ("Cos", "Acos", "Cosh", "Tan", "Acosh"), "clamp": ("Clip",), "where": ("Where",),
     "compare": ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "IsNaN", "IsInf"),
     "relu": ("Relu", "ThresholdedRelu"), "leaky_relu": ("LeakyRelu",), "prelu": ("PRelu",), "elu": ("Elu",),
     "celu": ("Celu",), "selu": ("Selu",), "sigmoid": ("Sigmoid",), "tanh": ("Tanh",), "softplus": ("Softplus",),
@@ -390,6 +621,12 @@ _ELEMENTWISE: dict[str, Sequence[str]] = {
 }
 for _name, _ops in _ELEMENTWISE.items():
     ONNX.register(*_ops)(_ew(_name))
+
+
+@ONNX.register("com.microsoft:BiasAdd")
+def _bias_add(n: NodeView) -> Cost:
+    """X + bias + skip: two adds per element."""
+    return fm.elementwise("add", n.out_numel()) * 2
 
 
 @ONNX.register("Sum", "Mean", "Max", "Min")
@@ -439,6 +676,13 @@ ONNX.ignore(
      "ConcatFromSequence"],
     "data movement, shapes or type conversion (no floating-point arithmetic on values)",
 )
+ONNX.ignore(["BitCast", "CenterCropPad", "MaxUnpool", "TensorScatter"],
+            "data movement: reinterpreting bits, cropping or padding, scattering values to indices, writing a KV cache")
+ONNX.ignore(["Optional", "OptionalGetElement", "OptionalHasElement", "SequenceEmpty", "SequenceErase", "SequenceInsert",
+             "SequenceLength", "SequenceMap"],
+            "sequence and optional containers: structure, no arithmetic (SequenceMap's body is not walked, NB)")
+ONNX.ignore(["StringConcat", "StringNormalizer", "StringSplit", "RegexFullMatch"],
+            "string processing: no arithmetic on numbers")
 ONNX.ignore(["Not", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot"],
             "boolean or integer logic (not floating-point)")
 ONNX.ignore(["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial"],

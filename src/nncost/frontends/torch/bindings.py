@@ -100,9 +100,8 @@ def _unique_consecutive(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
 
 @ATEN.register(*_ops("_unique2", "_unique", "unique_dim"))
 def _unique(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-    """Sorted unique values: a sort of all n elements, then n − 1 neighbour comparisons."""
-    n = _numel(args[0])
-    return fm.sort(n, n) + fm.elementwise("compare", max(n - 1, 0))
+    """Sorted unique values (formulas.unique)."""
+    return fm.unique(_numel(args[0]))
 
 
 @ATEN.register(*_ops("addmm", "addmm_", "baddbmm", "baddbmm_", "addmv", "addmv_", "_sparse_addmm"))
@@ -258,6 +257,46 @@ def _vector_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
 def _cumsum(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     x = args[0]
     return fm.cumulative(x.numel(), _dim_len(x, args[1]))
+
+
+# -- losses, sampling, linear algebra (the formulas the ONNX ops use too) ------------------------
+_REDUCTION = {0: "none", 1: "mean", 2: "sum"}  # at::Reduction
+
+
+@ATEN.register(*_ops("nll_loss_forward", "nll_loss2d_forward"))
+def _nll_loss(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """nll_loss_forward(self, target, weight, reduction, ignore_index): one loss per target element."""
+    target, weight = args[1], _arg(args, kwargs, 2, "weight")
+    reduction = _REDUCTION[int(_arg(args, kwargs, 3, "reduction", 1))]
+    return fm.nll_loss(target.numel(), weight is not None, reduction)
+
+
+_GRID_MODE = {0: "bilinear", 1: "nearest", 2: "bicubic"}
+_GRID_PADDING = {0: "zeros", 1: "border", 2: "reflection"}
+
+
+@ATEN.register(*_ops("grid_sampler_2d", "grid_sampler_3d", "_grid_sampler_2d_cpu_fallback", "cudnn_grid_sampler"))
+def _grid_sampler(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners); cuDNN's is bilinear, zeros, aligned."""
+    x, grid = args[0], args[1]
+    mode = _GRID_MODE[int(_arg(args, kwargs, 2, "interpolation_mode", 0))]
+    padding = _GRID_PADDING[int(_arg(args, kwargs, 3, "padding_mode", 0))]
+    align = bool(_arg(args, kwargs, 4, "align_corners", True))
+    return fm.grid_sample(grid.numel() // grid.shape[-1], x.shape[1], grid.shape[-1], mode, padding, align)
+
+
+@ATEN.register(*_ops("affine_grid_generator"))
+def _affine_grid(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """affine_grid_generator(theta, size, align_corners): size is N, C, *spatial."""
+    size = [int(d) for d in args[1]]
+    return fm.affine_grid(size[0], fm.prod(size[2:]), len(size) - 2)
+
+
+@ATEN.register(*_ops("_linalg_det", "linalg_det", "det"))
+def _det(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    a = args[0]
+    n = a.shape[-1] if a.dim() else 0
+    return fm.det(n, a.numel() // (n * n) if n else 0)
 
 
 # -- pooling -----------------------------------------------------------------------------
