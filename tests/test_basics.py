@@ -75,7 +75,7 @@ def test_registry_raises_on_duplicates_and_tracks_three_states():
 def test_public_api_is_curated():
     assert sorted(nncost.__all__) == sorted(
         ["Cost", "FlopsConvention", "InputError", "LayerSpecError", "MissingDependencyError", "ModelSpecError", "Node",
-         "NncostError", "ParamCount", "Report", "RnnBias", "ShapeError", "Totals", "UnsupportedError", "__version__",
+         "NncostError", "NncostWarning", "ParamCount", "Report", "RnnBias", "ShapeError", "Totals", "UnsupportedError", "__version__",
          "analyze", "analyze_hf", "analyze_layer", "analyze_onnx", "op_costs"]
     )
     for name in nncost.__all__:

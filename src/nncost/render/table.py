@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from ..report import Node, Report
@@ -172,12 +171,53 @@ def rich_renderable(report: Report, depth: int | None = None, explain: bool = Fa
     return Group(*parts)
 
 
-def render_text(report: Report, width: int = 100, depth: int | None = None, explain: bool = False) -> str:
-    """Plain text of the rich rendering at a fixed width, without colour."""
-    from rich.console import Console
+_COLUMNS = ("module", "output shape", "params", "MACs", "FLOPs", "%MACs", "calls")
 
-    buf = io.StringIO()
-    console = Console(file=buf, width=width, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(rich_renderable(report, depth=depth, explain=explain, footer=False))
-    foot = _footer(report, explain)  # formulas are never wrapped mid-line
-    return buf.getvalue() + "".join(line + "\n" for line in foot)
+
+def _rows(report: Report, depth: int | None) -> list[tuple[str, ...]]:
+    total_macs = report.total.macs
+    return [(_name(node) + (" ⚠" if node.unsupported else ""), _shape(node.output_shapes), si(node.params.total),
+             si(node.macs), si(node.flops), _pct(node.macs, total_macs), str(node.calls) if node.calls != 1 else "")
+            for node in report.with_depth(depth).layers]
+
+
+def _fold(text: str, width: int) -> list[str]:
+    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+
+
+def _table(rows: list[tuple[str, ...]], width: int) -> list[str]:
+    """The layer table as plain lines: numbers right-aligned at their natural width, two
+    spaces apart; the module and shape columns at their natural width when the table fits
+    in ``width``, else shared 3 : 2 and folded onto more lines (the layout rich's table
+    gives, at a fraction of its cost on models with thousands of rows)."""
+    cols = list(zip(_COLUMNS, *rows))
+    natural = [max(len(c) for c in col) for col in cols]
+    fixed = sum(natural[2:]) + 2 * (len(_COLUMNS) - 1)
+    room = max(width - fixed, 16)
+    mod, shp = natural[0], natural[1]
+    if mod + shp > room:
+        shp = min(shp, max(room * 2 // 5, room - mod))
+        mod = room - shp
+    widths = [mod, shp, *natural[2:]]
+    lines = []
+    for row in [_COLUMNS, *rows]:
+        first, second = _fold(row[0], widths[0]), _fold(row[1], widths[1])
+        for i in range(max(len(first), len(second))):
+            cells = [first[i] if i < len(first) else "", second[i] if i < len(second) else ""]
+            cells = [cells[0].ljust(widths[0]), cells[1].ljust(widths[1])]
+            cells += [(c if i == 0 else "").rjust(w) for c, w in zip(row[2:], widths[2:])]
+            lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def render_text(report: Report, width: int = 100, depth: int | None = None, explain: bool = False) -> str:
+    """The report as plain text, ``width`` columns wide: header, layer table, totals, footer."""
+    lines = _header(report)
+    if report.frontend != "layer":
+        lines += _table(_rows(report, depth), width)
+    else:
+        node = report.root
+        lines.append(f"input {_shape(node.input_shapes)} -> output {_shape(node.output_shapes)}")
+    lines += _totals(report)
+    lines += _footer(report, explain)  # formulas are never wrapped mid-line
+    return "".join(line + "\n" for line in lines)

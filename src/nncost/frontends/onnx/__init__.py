@@ -399,6 +399,7 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
                 consumers.setdefault(i, scope)
     params = _params(g, consumers)
     generated = _generated_weights(g)
+    states = _state_constants(g)
 
     # the tree: every scope and its ancestors; numbers include descendants
     paths = set(walk.ops) | set(walk.cost) | set(walk.unsupported) | set(params)
@@ -419,10 +420,11 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
             for k in range(5):
                 acc[a][k] += own[k]
             uns[a].update(walk.unsupported.get(p, {}))
+    parents = {q.rsplit(".", 1)[0] for q in order if "." in q}  # scopes with a child scope
     nodes = []
     for p in order:
         ops = walk.ops.get(p, [])
-        children = any(q.startswith(p + ".") for q in order if q) if p else True
+        children = p in parents if p else True
         kind = ops[0].op_type if len(ops) == 1 and not children else ("Graph" if not p else "Scope")
         first, last = (ops[0], ops[-1]) if ops else (None, None)
         cost = flops_conv.apply(Cost(acc[p][1], acc[p][2]))
@@ -458,7 +460,7 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
         inputs=inputs, layers=nodes, unsupported=unsupported, ignored=dict(walk.ignored), notes=notes,
         extra={"onnx": {"opset": opset, "nodes": total_nodes, "counted": walk.counted, "free": sum(walk.ignored.values()),
                         "not_counted": sum(unsupported.values()), "producer": model.producer_name,
-                        "state_constants": sum(_numel(t) for t in g.initializer if t.name in _state_constants(g))}},
+                        "state_constants": sum(_numel(t) for t in g.initializer if t.name in states)}},
     )
 
 
