@@ -473,3 +473,51 @@ def test_a_count_that_needs_an_input_value_says_so():
 def test_einsum_with_an_ellipsis_is_counted():
     m = single("Einsum", {"A": (2, 3, 4, 5), "B": (5, 6)}, (2, 3, 4, 6), {}, equation="...ij,jk->...ik")
     assert analyze_onnx(m).total.macs == 2 * 3 * 4 * 6 * 5  # |out|·K
+
+
+def test_a_file_is_read_without_its_weights_and_counts_the_same(tmp_path):
+    """Every model file onnx ships for its backend tests: analysed by path (the weights'
+    bytes skipped) it counts what it counts fully loaded."""
+    import glob
+    import os
+
+    from nncost.frontends.onnx.wire import KEEP, UNREAD, read_without_weights
+
+    root = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")
+    paths = sorted(glob.glob(os.path.join(root, "*", "*", "model.onnx")) + glob.glob(os.path.join(root, "light", "*.onnx")))
+    assert len(paths) > 100
+    stripped = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in paths:
+            full = onnx.load(path)
+            light = onnx.ModelProto()
+            light.ParseFromString(read_without_weights(path))
+            for t in light.graph.initializer:
+                assert len(t.raw_data) <= KEEP
+                stripped += any(e.value == UNREAD for e in t.external_data)
+            try:
+                a, b = analyze_onnx(path), analyze_onnx(full)
+            except NncostError as exc:
+                with pytest.raises(type(exc)):
+                    analyze_onnx(full)
+                continue
+            assert (a.total, a.unsupported, a.notes) == (b.total, b.unsupported, b.notes), path
+    assert stripped >= 1
+
+
+def test_a_large_weight_is_never_read(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nncost.frontends.onnx.wire import read_without_weights
+
+    w = numpy_helper.from_array(np.ones((256, 64, 3, 3), np.float32), "W")  # 589,824 bytes
+    g = helper.make_graph([helper.make_node("Conv", ["X", "W"], ["Y"], pads=[1, 1, 1, 1])], "big",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 64, 8, 8])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 256, 8, 8])], [w])
+    path = save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), tmp_path)
+    assert len(read_without_weights(path)) < 1000  # the graph, the dims: not the 589,824 weight bytes
+    r = analyze_onnx(path)
+    assert r.total.params == 256 * 64 * 3 * 3
+    assert r.total.macs == 256 * 8 * 8 * 64 * 3 * 3  # C_out·H·W·C_in·k·k
+    assert r.total.read_bytes == 4 * (64 * 8 * 8 + 256 * 64 * 3 * 3)  # the weight's bytes still counted as traffic

@@ -102,7 +102,8 @@ def fold_shapes(light: Any, shapes: dict[str, Any], values: dict[str, np.ndarray
     g = light.graph
     init = {t.name for t in g.initializer}
     for t in g.initializer:
-        if t.name not in values and t.data_type in (6, 7, 9) and len(t.dims) <= 1 and t.ByteSize() < 4096:
+        if (t.name not in values and t.data_type in (6, 7, 9) and len(t.dims) <= 1 and t.ByteSize() < 4096
+                and t.data_location != 1):  # external (or unread) bytes are never read
             try:
                 values[t.name] = numpy_helper.to_array(t)
             except Exception:  # noqa: BLE001 - a damaged constant is simply not folded

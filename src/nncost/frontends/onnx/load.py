@@ -34,7 +34,7 @@ def load_model(source: Any) -> tuple[Any, str, list[str]]:
         if os.path.getsize(path) == 0:
             raise ModelSpecError(f"{path}: the file is empty, expected an ONNX model")
         try:
-            model = onnx.load(path, load_external_data=False)
+            model = _load_lightly(onnx, path)
         except Exception as exc:  # protobuf's DecodeError and friends: not ONNX, or truncated
             raise ModelSpecError(f"{path}: not a readable ONNX model ({type(exc).__name__}: "
                                  f"{str(exc).splitlines()[0][:120] if str(exc) else 'cannot parse'})") from None
@@ -42,6 +42,22 @@ def load_model(source: Any) -> tuple[Any, str, list[str]]:
     notes: list[str] = []
     model = _validate(onnx, model, name, notes)
     return model, name, notes
+
+
+def _load_lightly(onnx: Any, path: str) -> Any:
+    """The model without its weights' bytes (see :mod:`.wire`); the whole file when the
+    light read cannot be used (then onnx's own errors say what is wrong)."""
+    from .wire import read_without_weights
+
+    data = read_without_weights(path)
+    if data is not None:
+        model = onnx.ModelProto()
+        try:
+            model.ParseFromString(data)
+            return model
+        except Exception:  # noqa: BLE001, S110 - parse the whole file below, for onnx's own message
+            pass
+    return onnx.load(path, load_external_data=False)
 
 
 OLDEST = 7  # the oldest opset nncost's bindings read; older models are converted to it
@@ -93,6 +109,19 @@ def _checkable(onnx: Any, model: Any) -> Any:
     """
     from .shapes import light_copy
 
-    if model.ir_version < 4:  # before IR 4 every initializer had to be an input already
-        return model
+    if model.ir_version < 4:  # before IR 4 every initializer had to be an input already: keep them, less their bytes
+        import numpy as np
+
+        from .wire import UNREAD
+
+        light = light_copy(model)
+        for t in light.graph.initializer:  # the checker wants one value field: zeros stand in for bytes not read
+            stub = t.ByteSize() <= 4096 and not t.raw_data and not any(
+                len(getattr(t, f)) for f in ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data"))
+            if any(e.value == UNREAD for e in t.external_data) or stub:
+                del t.external_data[:]
+                t.data_location = onnx.TensorProto.DEFAULT
+                itemsize = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t.data_type)).itemsize
+                t.raw_data = bytes(int(np.prod(t.dims, dtype=np.int64)) * itemsize)
+        return light
     return light_copy(model, declare=True)
