@@ -14,6 +14,7 @@ from .elementwise import (
     accumulate,
     cumulative,
     elementwise,
+    histogram,
     log_softmax,
     logcumsumexp,
     logsumexp,
@@ -24,7 +25,7 @@ from .elementwise import (
     softmax_backward,
     var_reduction,
 )
-from .linear import addbmm, addmm, einsum, linear, linear_params, matmul, matmul_shape, sparse_matmul
+from .linear import addbmm, addmm, einsum, grouped_matmul, linear, linear_params, matmul, matmul_shape, sparse_matmul
 from .llm import kv_cache_bytes, rule_2n, rule_6n, rule_kaplan, rule_palm, weight_bytes
 from .misc import embedding, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
@@ -50,6 +51,8 @@ from .special import (
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "grouped_matmul",
+    "histogram",
     "unique",
     "affine_grid",
     "cross_entropy",

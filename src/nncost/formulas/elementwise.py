@@ -96,3 +96,10 @@ def cumulative(numel: int, dim_len: int) -> Cost:
 def accumulate(numel: int) -> Cost:
     """Scatter-add / index-add / a gradient summed into its source rows: one add per element."""
     return Cost(0, numel * unit("add"))
+
+
+def histogram(numel: int) -> Cost:
+    """A histogram of n values into equal bins (``histc``): per value, its offset from the
+    lower edge and the scale to bins (2), the floor (1), the two bounds checks (2) and the
+    count's increment (1) — 6 per value."""
+    return Cost(0, numel * (unit("sub") + unit("mul") + unit("round") + 2 * unit("compare") + unit("add")))

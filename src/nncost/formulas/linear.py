@@ -69,6 +69,31 @@ def addbmm(a: Sequence[int], b: Sequence[int]) -> Cost:
     return matmul(a, b) + Cost(0, out * ((a[0] if len(a) == 3 else 1) - 1) + out)
 
 
+def grouped_matmul(a: Sequence[int], b: Sequence[int], groups: int = 1, bias: bool = False) -> Cost:
+    """A grouped matmul (``torch._grouped_mm``, the mixture-of-experts kernel), G groups:
+
+    - a [M, K] (rows of every group, stacked) @ b [G, K, N]: each row times its group's
+      matrix — M·K·N MACs, M·N·(2K − 1) FLOPs, whichever group each row is in (so the
+      count does not depend on the routing);
+    - a [G, M, K] @ b [G, K, N]: a batched matmul;
+    - a [M, K] @ b [K, N] with K split into ``groups`` groups (the experts' weight
+      gradient): G outputs of M × N, each summing its group's share of K — M·N·K MACs,
+      M·N·(2K − G) FLOPs.
+    ``bias`` adds one add per output row element. Offsets that leave rows out (expert
+    parallelism's dropped tokens) would cost less; on meta they are unknown and every row counts.
+    """
+    if len(a) == 2 and len(b) == 2:
+        m, k, n = a[0], a[1], b[1]
+        return Cost(m * k * n, m * n * (2 * k - groups))
+    if len(a) == 2 and len(b) == 3:
+        m, k, n = a[0], a[1], b[2]
+        out = m * n
+        cost = Cost(m * k * n, out * (2 * k - 1))
+    else:  # [G, M, K] @ [G, K, N], or groups along a's first dim sharing a 2-D b: batched
+        cost, out = matmul(a, b), prod(a[:-1]) * b[-1]
+    return cost + (Cost(0, out * unit("add")) if bias else Cost())
+
+
 def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
     """A general einsum, contracted left to right one pair at a time.
 

@@ -68,8 +68,8 @@ def _task(cfg: Any) -> str:
     return "base"
 
 
-def build(config: Mapping[str, Any]) -> tuple[Any, Any, str]:
-    """(model on meta, transformers config, task) for a config dict.
+def build(config: Mapping[str, Any], notes: list[str] | None = None) -> tuple[Any, Any, str]:
+    """(model on meta, transformers config, task) for a config dict; how it was built goes to ``notes``.
 
     Decoder-only models get their causal-LM head (published counts include it), encoders
     are the bare ``AutoModel``, encoder-decoders get their generation head, image
@@ -77,6 +77,7 @@ def build(config: Mapping[str, Any]) -> tuple[Any, Any, str]:
     """
     tf: Any = require("transformers", "hf", "Hugging Face models")
     torch: Any = require("torch", "hf", "Hugging Face models")
+    notes = notes if notes is not None else []
     data = {k: v for k, v in config.items() if not k.startswith("_")}
     model_type = data.pop("model_type")
     if model_type not in tf.CONFIG_MAPPING:
@@ -94,18 +95,26 @@ def build(config: Mapping[str, Any]) -> tuple[Any, Any, str]:
             "base": tf.AutoModel}[task]
     if model_type == "whisper":
         auto = tf.AutoModelForSpeechSeq2Seq
-    kwargs: dict[str, Any] = {}
-    try:
-        with torch.device("meta"):
-            model = auto.from_config(cfg, attn_implementation="sdpa", **kwargs)
-    except (ValueError, ImportError):  # a model without an SDPA implementation, or a config it refuses
+    # SDPA attention where the model has it, else the eager one; mixture-of-experts layers as batched
+    # matmuls (any dtype on meta; grouped_mm needs bf16). Each try gets a fresh config: a failed
+    # from_config leaves its choices behind in the config it was given.
+    first: Exception | None = None
+    for attempt in ({"attn_implementation": "sdpa", "experts_implementation": "batched_mm"},
+                    {"attn_implementation": "eager", "experts_implementation": "batched_mm"}, {}):
         try:
+            fresh = tf.AutoConfig.for_model(model_type, **data)
             with torch.device("meta"):
-                model = auto.from_config(cfg, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - a constructor's own checks (embed_dim % heads, ...)
-            raise ModelSpecError(f"transformers cannot build {model_type} from this config: {first_line(exc, 200)}") from None
-    except Exception as exc:  # noqa: BLE001
-        raise ModelSpecError(f"transformers cannot build {model_type} from this config: {first_line(exc, 200)}") from None
+                model = auto.from_config(fresh, **attempt)
+        except Exception as exc:  # noqa: BLE001 - transformers' own checks; the next attempt, or the first reason
+            first = first or exc
+            continue
+        cfg = fresh
+        if attempt.get("attn_implementation") != "sdpa":
+            notes.append(f"built with the eager attention implementation (transformers has no SDPA path for {model_type})")
+        break
+    else:
+        assert first is not None
+        raise ModelSpecError(f"transformers cannot build {model_type} from this config: {first_line(first, 200)}")
     return model.eval(), cfg, task
 
 
@@ -146,11 +155,13 @@ def analyze_hf(
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"{name} must be an int >= {low}, got {value!r}")
     data, name = load_config(config)
-    model, cfg, task = build(data)
+    notes: list[str] = []
+    model, cfg, task = build(data, notes)
     _check_positions(cfg, task, name, seq, gen)
     inputs = default_inputs(cfg, task, batch, seq, gen)
     report = analyze(model, inputs=inputs, dtype=torch_dtype(dtype), name=f"hf:{name}", **options)
     report.frontend = "hf"
+    report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
     if task == "causal" and llm and not options.get("backward"):
         from .llm import llm_view

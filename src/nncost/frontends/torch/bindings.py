@@ -259,6 +259,23 @@ def _cumsum(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.cumulative(x.numel(), _dim_len(x, args[1]))
 
 
+# -- mixture of experts ---------------------------------------------------------------------------
+@ATEN.register(*_ops("_grouped_mm"))
+def _grouped_mm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """_grouped_mm(self, mat2, offs, bias, out_dtype): the experts' matmul (formulas.grouped_matmul)."""
+    a, b = args[0], args[1]
+    bias = _arg(args, kwargs, 3, "bias")
+    o = first_tensor(out)
+    groups = o.shape[0] if o is not None and a.dim() == 2 and b.dim() == 2 else 1
+    return fm.grouped_matmul(_shape(a), _shape(b), groups, bias is not None)
+
+
+@ATEN.register(*_ops("histc"))
+def _histc(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """The router's tokens-per-expert count (formulas.histogram)."""
+    return fm.histogram(args[0].numel())
+
+
 # -- losses, sampling, linear algebra (the formulas the ONNX ops use too) ------------------------
 _REDUCTION = {0: "none", 1: "mean", 2: "sum"}  # at::Reduction
 
