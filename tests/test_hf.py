@@ -80,7 +80,54 @@ def whisper_params(c):
     return enc + dec  # proj_out tied to the token embedding
 
 
+def mixtral_params(c):
+    """(total, active): experts are 3·h·i each (gate, up, down); a token runs k of E."""
+    h, i, L, V, E, k = (c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"], c["vocab_size"],
+                        c["num_local_experts"], c["num_experts_per_tok"])
+    kv = c["num_key_value_heads"] * (h // c["num_attention_heads"])
+    base = 2 * V * h + L * (2 * h * h + 2 * h * kv + 2 * h + h * E) + h  # attention, norms, router; embeddings, final norm
+    return base + L * E * 3 * h * i, base + L * k * 3 * h * i
+
+
+def qwen3_moe_params(c):
+    h, L, V, H, kvh, hd = (c["hidden_size"], c["num_hidden_layers"], c["vocab_size"], c["num_attention_heads"],
+                           c["num_key_value_heads"], c["head_dim"])
+    E, k, mi = c["num_experts"], c["num_experts_per_tok"], c["moe_intermediate_size"]
+    attn = h * H * hd + 2 * h * kvh * hd + H * hd * h + 2 * hd  # Q, K, V, O; per-head q/k RMSNorms
+    base = 2 * V * h + L * (attn + 2 * h + h * E) + h
+    return base + L * E * 3 * h * mi, base + L * k * 3 * h * mi
+
+
+def deepseek_v3_params(c):
+    """Multi-head latent attention: Q through a rank-q_lora bottleneck, K/V through the compressed
+    latent (kv_lora) plus a decoupled RoPE key; the first k layers dense, the rest MoE with shared experts."""
+    h, L, V, H = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"], c["num_attention_heads"]
+    ql, kl, nope, rope, vd = c["q_lora_rank"], c["kv_lora_rank"], c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"]
+    E, k, mi, shared, dense = (c["n_routed_experts"], c["num_experts_per_tok"], c["moe_intermediate_size"],
+                               c["n_shared_experts"], c["first_k_dense_replace"])
+    attn = h * ql + ql + ql * H * (nope + rope) + h * (kl + rope) + kl + kl * H * (nope + vd) + H * vd * h
+    dense_layers = dense * (attn + 2 * h + 3 * h * c["intermediate_size"])
+    moe_base = (L - dense) * (attn + 2 * h + h * E + shared * 3 * h * mi)
+    base = 2 * V * h + dense_layers + moe_base + h
+    return base + (L - dense) * E * 3 * h * mi, base + (L - dense) * k * 3 * h * mi
+
+
+def gpt_oss_params(c):
+    """Attention with biases and a learned sink per head; experts with biases (gate-up fused)."""
+    h, L, V, H, kvh, hd = (c["hidden_size"], c["num_hidden_layers"], c["vocab_size"], c["num_attention_heads"],
+                           c["num_key_value_heads"], c["head_dim"])
+    E, k, i = c["num_local_experts"], c["num_experts_per_tok"], c["intermediate_size"]
+    attn = (h * H * hd + H * hd) + 2 * (h * kvh * hd + kvh * hd) + (H * hd * h + h) + H
+    expert = h * 2 * i + 2 * i + i * h + h
+    base = 2 * V * h + L * (attn + 2 * h + h * E + E) + h
+    return base + L * E * expert, base + L * k * expert
+
+
+MOE = {"Mixtral-8x7B-v0.1": mixtral_params, "Qwen3-30B-A3B": qwen3_moe_params, "DeepSeek-V3": deepseek_v3_params,
+       "gpt-oss-20b": gpt_oss_params}
+
 CLOSED = {
+    **{name: (lambda total: lambda c: total(c)[0])(f) for name, f in MOE.items()},  # the total of (total, active)
     "bert-base-uncased": bert_params, "bert-large-uncased": bert_params,
     "gpt2": gpt2_params, "gpt2-medium": gpt2_params, "gpt2-large": gpt2_params, "gpt2-xl": gpt2_params,
     "Llama-2-7b": llama_params, "Llama-3-8B": llama_params, "Llama-3-70B": llama_params, "Mistral-7B-v0.1": llama_params,

@@ -164,6 +164,10 @@ def _serve(conn: Any, work: Worker, options: dict[str, Any], warm: tuple[str, ..
     import warnings
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    devnull = os.open(os.devnull, os.O_WRONLY)  # what a model's code (or a library's logger, or C code) prints goes
+    os.dup2(devnull, 1)  # nowhere: the parent's output is the rows, the progress bar and the summary
+    os.dup2(devnull, 2)
+    os.close(devnull)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"  # the pool is the parallelism; a worker's BLAS threads would only fight it
     warnings.simplefilter("ignore")

@@ -8,8 +8,9 @@ causal LM the report carries an ``llm`` section (see :mod:`.llm`).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,10 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None) -> tuple[An
         cfg = tf.AutoConfig.for_model(model_type, **data)
     except Exception as exc:  # noqa: BLE001 - transformers validates fields with its own error types
         raise ModelSpecError(f"this {model_type} config is invalid: {first_line(exc, 240, join=True)}") from None
+    moe = experts_of(cfg)
+    if moe is not None and moe["top_k"] > moe["count"]:
+        raise ModelSpecError(f"this {model_type} config routes each token to {moe['top_k']} experts, but has only "
+                             f"{moe['count']}; num_experts_per_tok must be at most the number of experts")
     task = _task(cfg)
     auto = {"causal": tf.AutoModelForCausalLM, "seq2seq": tf.AutoModelForSeq2SeqLM, "image": tf.AutoModelForImageClassification,
             "base": tf.AutoModel}[task]
@@ -116,6 +121,26 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None) -> tuple[An
         assert first is not None
         raise ModelSpecError(f"transformers cannot build {model_type} from this config: {first_line(first, 200)}")
     return model.eval(), cfg, task
+
+
+_EXPERT_COUNT = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
+_EXPERT_TOP_K = ("num_experts_per_tok", "experts_per_token", "moe_topk", "top_k")
+
+
+def experts_of(cfg: Any) -> dict[str, int] | None:
+    """A mixture-of-experts config's routed experts, top-k and shared experts; None for a dense model."""
+    def first(names: tuple[str, ...]) -> int | None:
+        for n in names:
+            v = getattr(cfg, n, None)
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                return v
+        return None
+
+    count, top_k = first(_EXPERT_COUNT), first(_EXPERT_TOP_K)
+    if not count or not top_k:
+        return None
+    shared = getattr(cfg, "n_shared_experts", None) or (1 if getattr(cfg, "shared_expert_intermediate_size", 0) else 0)
+    return {"count": count, "top_k": top_k, "shared": int(shared or 0)}
 
 
 def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int) -> dict[str, Any]:
@@ -149,12 +174,32 @@ def analyze_hf(
     ``llm`` section has prefill, decode, KV cache, weight bytes and training per token.
     """
     from ...errors import InputError
-    from ..torch import analyze
 
     for name, value, low in (("batch", batch, 1), ("seq", seq, 1), ("gen", gen, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"{name} must be an int >= {low}, got {value!r}")
     data, name = load_config(config)
+    with _quiet():
+        return _analyze_hf(data, name, batch, seq, gen, dtype, llm, options)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """transformers' advice for training and serving (token ids, fused kernels not installed)
+    is not about the cost: its logger is kept to errors while nncost builds and runs the model."""
+    tf: Any = require("transformers", "hf", "Hugging Face models")
+    before = tf.logging.get_verbosity()
+    tf.logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        tf.logging.set_verbosity(before)
+
+
+def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int, dtype: str | None, llm: bool,
+                options: dict[str, Any]) -> Report:
+    from ..torch import analyze
+
     notes: list[str] = []
     model, cfg, task = build(data, notes)
     _check_positions(cfg, task, name, seq, gen)

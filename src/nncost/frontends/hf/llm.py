@@ -55,6 +55,25 @@ def _embedding_params(model: Any) -> int:
     return total
 
 
+def _routed_expert_params(model: Any) -> int:
+    """Parameters of the routed experts: those inside an ``experts`` container (stacked
+    [E, ...] tensors or a list of per-expert modules); shared experts live elsewhere."""
+    return sum(p.numel() for n, p in model.named_parameters() if ".experts." in f".{n}")
+
+
+def experts_view(model: Any, cfg: Any, total: int) -> tuple[dict[str, Any] | None, int]:
+    """(the ``experts`` section or None, active parameters per token). Each token runs
+    k of the E routed experts (and every shared expert): active = total − routed + routed·k/E."""
+    from . import experts_of
+
+    moe = experts_of(cfg)
+    routed = _routed_expert_params(model) if moe else 0
+    if not moe or not routed:
+        return None, total
+    active = total - routed + routed * moe["top_k"] // moe["count"]
+    return {**moe, "routed_params": routed, "params_per_expert": routed // moe["count"]}, active
+
+
 def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen: int, dtype: str, flops: str = "seed") -> dict[str, Any]:
     from ..torch import analyze
     from . import torch_dtype
@@ -98,7 +117,15 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
         "lm_head_2mac_per_token": 2 * head_macs // tokens,
         "attention_2mac_per_token": 2 * att["macs"] // tokens,
     }
+    experts, active = experts_view(model, cfg, t.params)
+    if experts:
+        prefill.notes.append(
+            f"mixture of experts: each token runs {experts['top_k']} of {experts['count']} routed experts"
+            + (f" and {experts['shared']} shared" if experts["shared"] else "")
+            + f"; {active:,} of {t.params:,} parameters are active per token. The counts do not depend on which "
+            "experts the router picks (every token reaches k of them: no capacity limit, no dropped tokens)")
     return {
+        "total_params": t.params, "active_params": active, "experts": experts,
         "batch": batch, "seq": seq, "gen": gen, "dtype": dtype,
         "layers": layers, "heads": heads, "kv_heads": kv_heads, "head_dim": head_dim,
         "prefill_macs": t.macs, "prefill_flops": t.flops,
