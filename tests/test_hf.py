@@ -123,6 +123,13 @@ def gpt_oss_params(c):
     return base + L * E * expert, base + L * k * expert
 
 
+def gemma2_params(c):
+    """Tied embedding; four RMSNorms per layer (before and after attention and MLP)."""
+    h, i, L, V, H, kvh, hd = (c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"], c["vocab_size"],
+                              c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"])
+    return V * h + L * (2 * h * H * hd + 2 * h * kvh * hd + 3 * h * i + 4 * h) + h
+
+
 MOE = {"Mixtral-8x7B-v0.1": mixtral_params, "Qwen3-30B-A3B": qwen3_moe_params, "DeepSeek-V3": deepseek_v3_params,
        "gpt-oss-20b": gpt_oss_params}
 
@@ -131,7 +138,7 @@ CLOSED = {
     "bert-base-uncased": bert_params, "bert-large-uncased": bert_params,
     "gpt2": gpt2_params, "gpt2-medium": gpt2_params, "gpt2-large": gpt2_params, "gpt2-xl": gpt2_params,
     "Llama-2-7b": llama_params, "Llama-3-8B": llama_params, "Llama-3-70B": llama_params, "Mistral-7B-v0.1": llama_params,
-    "Qwen2.5-7B": lambda c: llama_params(c, qkv_bias=True), "t5-small": t5_params,
+    "Qwen2.5-7B": lambda c: llama_params(c, qkv_bias=True), "t5-small": t5_params, "Gemma-2-9B": gemma2_params,
     "vit-base-patch16-224": vit_params, "whisper-small": whisper_params,
 }
 
@@ -162,6 +169,37 @@ def test_model_classes_follow_the_task():
 
 
 # -- the LLM view ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("context", [2048, 8192])
+def test_kv_cache_of_sliding_windows(context):
+    """Mistral-7B-v0.1 keeps at most its 4,096-token window in every layer; Gemma-2-9B
+    alternates windowed (4,096) and global layers, 21 of each."""
+    per_token = lambda c: 2 * c["num_key_value_heads"] * (c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"])  # noqa: E731
+    m, g = cfg("Mistral-7B-v0.1"), cfg("Gemma-2-9B")
+    mistral = analyze_hf("Mistral-7B-v0.1", seq=context - 1, gen=1, dtype="bf16").extra["llm"]
+    assert mistral["kv_cache_bytes"] == 32 * min(context, 4096) * per_token(m) * 2  # layers · cached tokens · K,V · bf16
+    gemma = analyze_hf("Gemma-2-9B", seq=context - 1, gen=1, dtype="bf16").extra["llm"]
+    assert gemma["kv_cache_bytes"] == (21 * min(context, 4096) + 21 * context) * per_token(g) * 2
+    assert gemma["kv_cache_layout"]["windows"][:2] == [4096, None]
+
+
+def test_latent_attention_caches_the_latent_and_the_rope_key():
+    c = dict(cfg("DeepSeek-V3"), num_hidden_layers=2, first_k_dense_replace=1)
+    llm = analyze_hf(c, seq=63, gen=1, dtype="bf16").extra["llm"]
+    assert llm["kv_cache_bytes"] == 2 * 64 * (512 + 64) * 2  # layers · tokens · (kv_lora_rank + qk_rope_head_dim) · bf16
+    # full K and V would be 2 · 128 heads · (192 + 128)/2 ... per token: the latent is 71× smaller than 128·(192 + 128)
+    assert "latent" in llm["kv_cache_layout"]["what"]
+
+
+def test_decode_attention_of_a_windowed_layer_stops_growing():
+    """Two Gemma 2 layers (one windowed to 8 tokens, one global): past the window, each more
+    token of context adds attention only in the global layer — q·K and p·V over one more key."""
+    c = dict(cfg("Gemma-2-9B"), num_hidden_layers=2, layer_types=["sliding_attention", "full_attention"], sliding_window=8)
+    d = {s: analyze_hf(c, seq=s).extra["llm"]["decode_macs_per_token"] for s in (4, 5, 20, 21)}
+    per_key = 2 * c["num_attention_heads"] * c["head_dim"]
+    assert d[5] - d[4] == 2 * per_key  # below the window: both layers see one more key
+    assert d[21] - d[20] == per_key  # past it: only the global layer
+
+
 def test_kv_cache_llama3_8b_is_one_gib():
     llm = analyze_hf("Llama-3-8B", seq=8192, gen=0, dtype="bf16").extra["llm"]
     assert llm["kv_cache_bytes"] == 2 * 32 * 8192 * 8 * 128 * 2 == 2**30  # K and V · layers · ctx · kv heads · dim · bf16

@@ -15,6 +15,8 @@ that is not a matmul.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fractions import Fraction
 
 from ..errors import InputError
@@ -43,6 +45,19 @@ def kv_cache_bytes(layers: int, batch: int, context: int, kv_heads: int, head_di
     batch 1, bf16 = 2·32·8192·8·128·2 bytes = 1 GiB.
     """
     return int(2 * layers * batch * context * kv_heads * head_dim * bytes_per_element(dtype))
+
+
+def kv_cache_bytes_layers(batch: int, context: int, windows: Sequence[int | None], per_token: int, dtype: str) -> int:
+    """Σ over layers of batch · cached tokens · elements per token · bytes per element.
+
+    ``windows`` has one entry per layer: None for global attention (the whole context is
+    cached), a window W for sliding-window or chunked attention (at most W tokens are kept:
+    min(context, W)), 0 for a layer with no KV cache (a recurrent or state-space layer).
+    ``per_token``: 2·kv_heads·head_dim for K and V; kv_lora_rank + qk_rope_head_dim for
+    multi-head latent attention, which caches the compressed latent and the RoPE key.
+    """
+    tokens = sum(context if w is None else min(context, w) for w in windows)
+    return int(batch * tokens * per_token * bytes_per_element(dtype))
 
 
 def weight_bytes(params: int, dtype: str) -> int:

@@ -69,8 +69,10 @@ def _task(cfg: Any) -> str:
     return "base"
 
 
-def build(config: Mapping[str, Any], notes: list[str] | None = None) -> tuple[Any, Any, str]:
-    """(model on meta, transformers config, task) for a config dict; how it was built goes to ``notes``.
+def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str | None = None) -> tuple[Any, Any, str]:
+    """(model on meta, transformers config, task) for a config dict, in ``dtype`` (a torch
+    dtype name; transformers keeps the buffers it wants in float32); how it was built goes
+    to ``notes``.
 
     Decoder-only models get their causal-LM head (published counts include it), encoders
     are the bare ``AutoModel``, encoder-decoders get their generation head, image
@@ -109,7 +111,7 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None) -> tuple[An
         try:
             fresh = tf.AutoConfig.for_model(model_type, **data)
             with torch.device("meta"):
-                model = auto.from_config(fresh, **attempt)
+                model = auto.from_config(fresh, **attempt, **({"dtype": getattr(torch, dtype)} if dtype else {}))
         except Exception as exc:  # noqa: BLE001 - transformers' own checks; the next attempt, or the first reason
             first = first or exc
             continue
@@ -200,8 +202,12 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                 options: dict[str, Any]) -> Report:
     from ..torch import analyze
 
+    from ..torch.analyze import _dtype
+
     notes: list[str] = []
-    model, cfg, task = build(data, notes)
+    tdtype = torch_dtype(dtype)
+    _dtype(tdtype)  # an unknown dtype is the user's error, named as such, before anything is built
+    model, cfg, task = build(data, notes, tdtype)
     _check_positions(cfg, task, name, seq, gen)
     inputs = default_inputs(cfg, task, batch, seq, gen)
     report = analyze(model, inputs=inputs, dtype=torch_dtype(dtype), name=f"hf:{name}", **options)

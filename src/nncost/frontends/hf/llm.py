@@ -74,6 +74,46 @@ def experts_view(model: Any, cfg: Any, total: int) -> tuple[dict[str, Any] | Non
     return {**moe, "routed_params": routed, "params_per_expert": routed // moe["count"]}, active
 
 
+_NO_KV = ("linear_attention", "mamba", "mamba2", "conv", "recurrent", "rwkv", "ssm", "moe_linear", "hybrid_linear")
+
+
+def kv_layout(cfg: Any, layers: int, kv_heads: int, head_dim: int) -> tuple[list[int | None], int, str]:
+    """(per-layer windows, cached elements per token and layer, how the cache is laid out).
+
+    ``layer_types`` names each layer's attention (sliding, chunked, full, or a recurrent
+    kind with no KV cache); without it, a ``sliding_window`` applies to every layer (as
+    Mistral uses it) unless ``use_sliding_window`` turns it off. Multi-head latent attention
+    (``kv_lora_rank``) caches the compressed latent and the decoupled RoPE key per token."""
+    window = getattr(cfg, "sliding_window", None)
+    window = window if isinstance(window, int) and not isinstance(window, bool) and window > 0 else None
+    chunk = getattr(cfg, "attention_chunk_size", None)
+    types = getattr(cfg, "layer_types", None)
+    if isinstance(types, (list, tuple)) and len(types) == layers:
+        windows: list[int | None] = []
+        for t in types:
+            t = str(t)
+            if t.startswith("sliding"):
+                windows.append(window)
+            elif t.startswith("chunked"):
+                windows.append(chunk if isinstance(chunk, int) else None)
+            elif any(k in t for k in _NO_KV):
+                windows.append(0)
+            else:
+                windows.append(None)
+    elif window is not None and getattr(cfg, "use_sliding_window", True) is not False:
+        windows = [window] * layers
+    else:
+        windows = [None] * layers
+    rank = getattr(cfg, "kv_lora_rank", None)
+    if isinstance(rank, int) and rank > 0:
+        rope = int(getattr(cfg, "qk_rope_head_dim", 0) or 0)
+        return windows, rank + rope, f"multi-head latent attention: the {rank}-wide latent and the {rope}-wide RoPE key per token"
+    layout = "K and V of the key/value heads"
+    if any(w for w in windows if w):
+        layout += "; sliding-window layers keep at most their window"
+    return windows, 2 * kv_heads * head_dim, layout
+
+
 def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen: int, dtype: str, flops: str = "seed") -> dict[str, Any]:
     from ..torch import analyze
     from . import torch_dtype
@@ -118,6 +158,7 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
         "attention_2mac_per_token": 2 * att["macs"] // tokens,
     }
     experts, active = experts_view(model, cfg, t.params)
+    windows, per_token, layout = kv_layout(cfg, layers, kv_heads, head_dim)
     if experts:
         prefill.notes.append(
             f"mixture of experts: each token runs {experts['top_k']} of {experts['count']} routed experts"
@@ -139,7 +180,8 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
         "decode_flops_per_token": d_now[1] // batch,
         "decode_total_macs": decode_total[0], "decode_total_flops": decode_total[1],
         "kv_cache_context": seq + gen,
-        "kv_cache_bytes": fm.kv_cache_bytes(layers, batch, seq + gen, kv_heads, head_dim, dtype),
+        "kv_cache_bytes": fm.kv_cache_bytes_layers(batch, seq + gen, windows, per_token, dtype),
+        "kv_cache_layout": {"windows": windows, "elements_per_token_and_layer": per_token, "what": layout},
         "weight_bytes": fm.weight_bytes(t.params, dtype),
         "weight_bytes_by_dtype": {d: fm.weight_bytes(t.params, d) for d in DTYPES},
         "train_flops_per_token": train.train_flops // tokens,
