@@ -339,3 +339,43 @@ def test_cli_hf_table_shows_llm_view():
     r = _cli("hf:gpt2", "--seq", "16", "--depth", "0")
     assert r.returncode == 0
     assert "LLM view" in r.stdout and "KV cache at context 16" in r.stdout and "PaLM" in r.stdout
+
+
+# -- Hub ids: config.json only, from the cache, offline ---------------------------------------
+def hub_cache(tmp_path, repo, config):
+    """The layout huggingface_hub keeps: models--org--name/refs/main names a snapshot holding the files."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    root = tmp_path / "hub" / f"models--{repo.replace('/', '--')}"
+    (root / "refs").mkdir(parents=True)
+    (root / "refs" / "main").write_text(commit)
+    snap = root / "snapshots" / commit
+    snap.mkdir(parents=True)
+    (snap / "config.json").write_text(json.dumps(config))
+    return tmp_path / "hub"
+
+
+def test_a_hub_id_reads_config_json_from_the_cache_offline(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub_cache(tmp_path, "openai-community/gpt2", cfg("gpt2"))))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    r = analyze_hf("openai-community/gpt2", seq=8, llm=False)
+    assert r.total.params == 124_439_808  # gpt2's published count, from the cached config alone
+    assert r.model == "hf:openai-community/gpt2"
+
+
+def test_a_hub_id_not_cached_offline_is_one_line(tmp_path, monkeypatch, capsys):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelSpecError, match=r"not in the Hugging Face cache, and HF_HUB_OFFLINE is set; pass its config"):
+        analyze_hf("meta-llama/Llama-3.1-8B", seq=8)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # online, but the network is cut (this file's fixture)
+    with pytest.raises(ModelSpecError, match=r"huggingface.co cannot be reached .*pass its config instead"):
+        analyze_hf("meta-llama/Llama-3.1-8B", seq=8)
+    from nncost.cli import main
+
+    assert main(["hf:meta-llama/Llama-3.1-8B", "--seq", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("nncost: error: ")

@@ -16,7 +16,6 @@ that is not a matmul.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from fractions import Fraction
 
 from ..errors import InputError

@@ -1,8 +1,9 @@
 """The Hugging Face frontend: transformer models built from their configs, on the meta device.
 
-``analyze_hf("gpt2")`` (a bundled config), ``analyze_hf("path/to/config.json")`` or a
-model directory. Nothing is downloaded: configs are facts shipped with nncost (or given by
-the user), the model is built with ``from_config`` under ``torch.device("meta")``. For a
+``analyze_hf("gpt2")`` (a bundled config), ``analyze_hf("path/to/config.json")``, a
+model directory, or a Hub id (``"meta-llama/Llama-3.1-8B"``: only its config.json, from
+the Hugging Face cache or the Hub). No weights are downloaded: the model is built with
+``from_config`` under ``torch.device("meta")``. For a
 causal LM the report carries an ``llm`` section (see :mod:`.llm`).
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...errors import ModelSpecError, first_line, require
+from ...errors import MetaDeviceError, ModelSpecError, first_line, require
 from ...report import Report
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
@@ -51,11 +53,58 @@ def load_config(spec: str | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         p = p / "config.json"
     if p.is_file():
         return _read(p), spec
+    if _REPO_ID.fullmatch(spec):
+        return _read(_from_hub(spec)), spec
     import difflib
 
     close = difflib.get_close_matches(spec, bundled(), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; bundled: {', '.join(bundled())}"
     raise ModelSpecError(f"no bundled config or file {spec!r}{hint}")
+
+
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def _from_hub(repo_id: str) -> Path:
+    """``config.json`` of a Hub repo, through huggingface_hub: its cache first; the network
+    only if allowed (``HF_HUB_OFFLINE=1`` forbids it) and reachable; never the weights."""
+    require("huggingface_hub", "hf", f"hf:{repo_id} (a Hub id)")
+    from huggingface_hub import constants, errors, hf_hub_download
+    from huggingface_hub.utils import logging as hub_logging
+
+    hint = "pass its config instead: nncost hf:path/to/config.json"
+    try:
+        return Path(hf_hub_download(repo_id, "config.json", local_files_only=True))
+    except (errors.LocalEntryNotFoundError, errors.EntryNotFoundError, OSError, ValueError):
+        pass
+    if constants.HF_HUB_OFFLINE:
+        raise ModelSpecError(f"config.json of {repo_id} is not in the Hugging Face cache, and HF_HUB_OFFLINE is set; {hint}")
+    host = constants.ENDPOINT.split("://", 1)[-1].split("/", 1)[0]
+    try:  # huggingface_hub retries a failed connection for half a minute: find out at once
+        import socket
+
+        socket.create_connection((host, 443), timeout=5).close()
+    except OSError as exc:
+        raise ModelSpecError(f"config.json of {repo_id} is not in the Hugging Face cache, and {host} cannot be reached "
+                             f"({exc.strerror or exc}); {hint}") from None
+    before = hub_logging.get_verbosity()
+    hub_logging.set_verbosity_error()  # its retry warnings are not ours to print: the error below says what happened
+    try:
+        return Path(hf_hub_download(repo_id, "config.json"))
+    except errors.LocalEntryNotFoundError:  # a subclass of EntryNotFoundError: first
+        raise ModelSpecError(f"config.json of {repo_id} could not be fetched from {host}; {hint}") from None
+    except errors.GatedRepoError:  # a subclass of RepositoryNotFoundError: first
+        raise ModelSpecError(f"{repo_id} is gated on the Hugging Face Hub: accept its terms and log in "
+                             f"(hf auth login), or {hint}") from None
+    except errors.RepositoryNotFoundError:
+        raise ModelSpecError(f"the Hugging Face Hub has no repo {repo_id!r} (or it is private); {hint}") from None
+    except errors.EntryNotFoundError:
+        raise ModelSpecError(f"{repo_id} has no config.json; {hint}") from None
+    except (errors.HfHubHTTPError, OSError, ValueError) as exc:
+        raise ModelSpecError(f"cannot fetch config.json of {repo_id} from the Hugging Face Hub ({first_line(exc, 120)}); "
+                             f"{hint}") from None
+    finally:
+        hub_logging.set_verbosity(before)
 
 
 def _task(cfg: Any) -> str:
@@ -69,7 +118,8 @@ def _task(cfg: Any) -> str:
     return "base"
 
 
-def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str | None = None) -> tuple[Any, Any, str]:
+def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str | None = None,
+          meta: bool = True) -> tuple[Any, Any, str]:
     """(model on meta, transformers config, task) for a config dict, in ``dtype`` (a torch
     dtype name; transformers keeps the buffers it wants in float32); how it was built goes
     to ``notes``.
@@ -106,12 +156,14 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
     # matmuls (any dtype on meta; grouped_mm needs bf16). Each try gets a fresh config: a failed
     # from_config leaves its choices behind in the config it was given.
     first: Exception | None = None
+    place = torch.device("meta") if meta else contextlib.nullcontext()
     for attempt in ({"attn_implementation": "sdpa", "experts_implementation": "batched_mm"},
                     {"attn_implementation": "eager", "experts_implementation": "batched_mm"}, {}):
         try:
             fresh = tf.AutoConfig.for_model(model_type, **data)
-            with torch.device("meta"):
-                model = auto.from_config(fresh, **attempt, **({"dtype": getattr(torch, dtype)} if dtype else {}))
+            with place, torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)  # a CPU build's random weights: the same every time, the user's RNG untouched
+                model = _model_class(tf, auto, fresh).from_config(fresh, **attempt, **({"dtype": getattr(torch, dtype)} if dtype else {}))
         except Exception as exc:  # noqa: BLE001 - transformers' own checks; the next attempt, or the first reason
             first = first or exc
             continue
@@ -123,6 +175,30 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
         assert first is not None
         raise ModelSpecError(f"transformers cannot build {model_type} from this config: {first_line(first, 200)}")
     return model.eval(), cfg, task
+
+
+def _model_class(tf: Any, auto: Any, cfg: Any) -> Any:
+    """The Auto class for the task, or — for a config no Auto class maps (the text or vision
+    tower of a multimodal model, ``AlignTextConfig``) — the model class its name implies
+    (``AlignTextModel``)."""
+    try:
+        auto._model_mapping[type(cfg)]
+        return auto
+    except KeyError:
+        pass
+    if auto is not tf.AutoModel:
+        try:
+            tf.AutoModel._model_mapping[type(cfg)]
+            return tf.AutoModel
+        except KeyError:
+            pass
+    name = type(cfg).__name__
+    stem = name[: -len("Config")] if name.endswith("Config") else name
+    for candidate in (f"{stem}Model", f"{stem}ForCausalLM", stem):
+        cls = getattr(tf, candidate, None)
+        if isinstance(cls, type) and hasattr(cls, "from_config"):
+            return cls
+    return auto
 
 
 _EXPERT_COUNT = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
@@ -145,9 +221,42 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
     return {"count": count, "top_k": top_k, "shared": int(shared or 0)}
 
 
-def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int) -> dict[str, Any]:
+def _sub(cfg: Any, *names: str) -> Any:
+    """The first of ``names`` on the config or its vision/audio sub-config."""
+    for holder in (cfg, getattr(cfg, "vision_config", None), getattr(cfg, "audio_config", None)):
+        for n in names:
+            v = getattr(holder, n, None) if holder is not None else None
+            if v is not None:
+                return v
+    return None
+
+
+def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, Any] | None:
+    """Inputs for a model whose forward takes no ``input_ids``: an image (``pixel_values``
+    at the configured size and channels) or raw audio (``input_values``: one second at
+    16 kHz), read from its forward's signature."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    if "input_ids" in params:
+        return None
+    if "pixel_values" in params:
+        size = _sub(cfg, "image_size", "img_size", "input_size") or 224
+        size = size if isinstance(size, int) else size[-1] if isinstance(size, (list, tuple)) else 224
+        channels = _sub(cfg, "num_channels", "in_channels", "in_chans") or 3
+        return {"pixel_values": (batch, int(channels), int(size), int(size))}
+    if "input_values" in params:
+        return {"input_values": (batch, 16000)}
+    return None
+
+
+def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int, model: Any = None) -> dict[str, Any]:
     """Input shapes for one forward pass of the model."""
     model_type = cfg.model_type
+    if model is not None and task == "base" and model_type != "whisper":
+        by_signature = _signature_inputs(model, cfg, batch, seq)
+        if by_signature is not None:
+            return by_signature
     if model_type == "whisper":
         return {"input_features": (batch, cfg.num_mel_bins, 2 * cfg.max_source_positions),
                 "decoder_input_ids": (batch, max(gen, 1))}
@@ -201,7 +310,6 @@ def _quiet() -> Iterator[None]:
 def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int, dtype: str | None, llm: bool,
                 options: dict[str, Any]) -> Report:
     from ..torch import analyze
-
     from ..torch.analyze import _dtype
 
     notes: list[str] = []
@@ -209,8 +317,17 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
     _dtype(tdtype)  # an unknown dtype is the user's error, named as such, before anything is built
     model, cfg, task = build(data, notes, tdtype)
     _check_positions(cfg, task, name, seq, gen)
-    inputs = default_inputs(cfg, task, batch, seq, gen)
-    report = analyze(model, inputs=inputs, dtype=torch_dtype(dtype), name=f"hf:{name}", **options)
+    inputs = default_inputs(cfg, task, batch, seq, gen, model)
+    try:
+        report = analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **options)
+    except MetaDeviceError as exc:
+        if options.get("device", "meta") != "meta" or not _reads_values(exc):
+            raise
+        # it reads values (.item(), nonzero) in its masks or routing: build it for real, run it on the CPU
+        model, cfg, task = build(data, [], tdtype, meta=False)
+        report = analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, "device": "cpu"})
+        notes.insert(0, f"built and run on the CPU, as it reads values the meta device does not have "
+                        f"({str(exc).split(': ', 1)[-1][:120]})")
     report.frontend = "hf"
     report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
@@ -220,6 +337,17 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         report.extra["llm"] = llm_view(model, cfg, report, batch=batch, seq=seq, gen=gen, dtype=dtype or "fp32",
                                        flops=options.get("flops", "seed"))
     return report
+
+
+_VALUE_READS = ("meta", ".item()", "nonzero", "data-dependent", "data dependent", "Cannot copy out")
+
+
+def _reads_values(exc: BaseException) -> bool:
+    """Whether a failure on meta came from reading values (``.item()``, ``nonzero``, a kernel
+    with no meta implementation) — which a CPU run fixes — rather than from the inputs or the
+    config, which it would not."""
+    cause = exc.__cause__ or exc
+    return any(s in str(cause) for s in _VALUE_READS)
 
 
 def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> None:
