@@ -163,7 +163,8 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
             fresh = tf.AutoConfig.for_model(model_type, **data)
             with place, torch.random.fork_rng(devices=[]):
                 torch.manual_seed(0)  # a CPU build's random weights: the same every time, the user's RNG untouched
-                model = _model_class(tf, auto, fresh).from_config(fresh, **attempt, **({"dtype": getattr(torch, dtype)} if dtype else {}))
+                model = _from_config(_model_class(tf, auto, fresh), fresh, **attempt,
+                                     **({"dtype": getattr(torch, dtype)} if dtype else {}))
         except Exception as exc:  # noqa: BLE001 - transformers' own checks; the next attempt, or the first reason
             first = first or exc
             continue
@@ -196,9 +197,14 @@ def _model_class(tf: Any, auto: Any, cfg: Any) -> Any:
     stem = name[: -len("Config")] if name.endswith("Config") else name
     for candidate in (f"{stem}Model", f"{stem}ForCausalLM", stem):
         cls = getattr(tf, candidate, None)
-        if isinstance(cls, type) and hasattr(cls, "from_config"):
+        if isinstance(cls, type) and hasattr(cls, "_from_config"):
             return cls
     return auto
+
+
+def _from_config(cls: Any, cfg: Any, **kwargs: Any) -> Any:
+    """An Auto class's ``from_config``, or a model class's ``_from_config`` (the same path)."""
+    return cls.from_config(cfg, **kwargs) if hasattr(cls, "from_config") else cls._from_config(cfg, **kwargs)
 
 
 _EXPERT_COUNT = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
