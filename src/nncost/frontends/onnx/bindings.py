@@ -542,9 +542,8 @@ def _window(kind: str) -> Binding:
     return bind
 
 
-ONNX.register("HannWindow")(_window("hann"))
-ONNX.register("HammingWindow")(_window("hamming"))
-ONNX.register("BlackmanWindow")(_window("blackman"))
+for _op, _kind in {"HannWindow": "hann", "HammingWindow": "hamming", "BlackmanWindow": "blackman"}.items():
+    ONNX.register(_op)(_window(_kind))
 
 
 @ONNX.register("RoiAlign")
