@@ -1,7 +1,7 @@
 """Every model type the installed transformers knows, from its default config cut to two
 layers, through ``analyze_hf`` in the sweep's worker pool: analysed, or refused with one
-line (an NncostError) — never a traceback, never a hang. A zoo test (pytest -m zoo): about
-820 types, some minutes on two cores."""
+line (an NncostError) — never a traceback, never a hang. About 820 types, about 25 minutes
+on two cores: run it deliberately, ``pytest -m hfzoo -s`` (it prints the tally)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 tf = pytest.importorskip("transformers")
 
-pytestmark = pytest.mark.zoo
+pytestmark = pytest.mark.hfzoo
 
 LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "encoder_layers", "decoder_layers",
               "num_decoder_layers", "num_encoder_layers")
