@@ -379,3 +379,38 @@ def test_a_hub_id_not_cached_offline_is_one_line(tmp_path, monkeypatch, capsys):
     assert main(["hf:meta-llama/Llama-3.1-8B", "--seq", "8"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("nncost: error: ")
+
+
+# -- any architecture: classes no Auto class maps, inputs from the signature, the CPU fallback --
+def test_a_vision_tower_is_built_by_its_class_and_fed_an_image():
+    import transformers as tf
+
+    c = tf.AutoConfig.for_model("clip_vision_model", num_hidden_layers=2).to_dict()
+    r = analyze_hf(c, seq=8)
+    assert r.extra["hf"]["class"] == "CLIPVisionModel" and r.inputs[0]["name"] == "pixel_values"
+    assert r.inputs[0]["shape"] == [1, 3, c["image_size"], c["image_size"]]
+    h, i, p = c["hidden_size"], c["intermediate_size"], c["patch_size"]
+    n = (c["image_size"] // p) ** 2 + 1  # patches and the class token
+    layer = 4 * (h * h + h) + 2 * 2 * h + (h * i + i) + (i * h + h)  # Q, K, V, O; two LayerNorms; MLP
+    assert r.total.params == 3 * p * p * h + h + n * h + 2 * h + 2 * layer + 2 * h  # patch conv, cls, positions, pre-LN, post-LN
+
+
+def test_a_speech_encoder_is_fed_one_second_of_audio():
+    import transformers as tf
+
+    r = analyze_hf(tf.AutoConfig.for_model("wav2vec2", num_hidden_layers=2).to_dict(), seq=8)
+    assert r.inputs[0]["name"] == "input_values" and r.inputs[0]["shape"] == [1, 16000]
+    frames = (16000 - 10) // 5 + 1  # the first conv: kernel 10, stride 5
+    assert r.layer("feature_extractor.conv_layers.0.conv").macs == 512 * 10 * frames  # C_out · k · L_out (one input channel)
+
+
+def test_a_model_that_reads_values_on_meta_runs_on_the_cpu():
+    import transformers as tf
+
+    from nncost.frontends.hf import build
+
+    c = tf.AutoConfig.for_model("biogpt", num_hidden_layers=2).to_dict()
+    r = analyze_hf(c, seq=8, llm=False)
+    assert r.notes[0].startswith("built and run on the CPU, as it reads values the meta device does not have")
+    model, _, _ = build(c)
+    assert r.total.params == sum(p.numel() for p in model.parameters())  # the same model, built on meta
