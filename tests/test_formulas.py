@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nncost import formulas as fm
 from nncost.cost import Cost, FlopsConvention
-from nncost.errors import ShapeError
+from nncost.errors import InputError, ShapeError
 
 
 # -- the seed's worked examples (docs/seed-notes) ------------------------------------------
@@ -454,3 +456,18 @@ def test_windows_stft_rotary_lrn():
     assert fm.rotary(64) == Cost(0, 64 * 3)
     assert fm.lrn(100, 5) == Cost(0, 100 * 9)  # square, 4 adds, scale, + bias, power, divide
     assert fm.affine_grid(2, 20, 2) == Cost(2 * 20 * 2 * 3, 2 * 20 * 2 * 5)
+
+
+@pytest.mark.parametrize("dtype, per_weight, per_group", [
+    ("int4", Fraction(1, 2), Fraction(5, 2)),  # two weights a byte; an fp16 scale and a 4-bit zero point per group
+    ("int8", Fraction(1), Fraction(3)),  # a byte a weight; an fp16 scale and an 8-bit zero point
+    ("fp8", Fraction(1), Fraction(4)),  # a byte a weight; an fp32 scale, no zero point (symmetric)
+])
+def test_quantized_weight_bytes(dtype, per_weight, per_group):
+    # two tensors, 4096·4096 weights and 4096·1000 + 64, in groups of 128: the 64 left over make a group of their own
+    n = [4096 * 4096, 4096 * 1000 + 64]
+    groups = 4096 * 4096 // 128 + (4096 * 1000 + 64 + 127) // 128  # the 64 left over make a group of their own
+    expected = sum(n) * per_weight + groups * per_group + 300 * 2  # 300 other parameters in bf16
+    assert fm.quantized_weight_bytes(n, 300, dtype, 128) == int(expected + Fraction(1, 2))
+    with pytest.raises(InputError, match="quantized dtype must be one of"):
+        fm.quantized_weight_bytes(n, 0, "bf16")

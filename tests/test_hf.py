@@ -204,7 +204,12 @@ def test_kv_cache_llama3_8b_is_one_gib():
     llm = analyze_hf("Llama-3-8B", seq=8192, gen=0, dtype="bf16").extra["llm"]
     assert llm["kv_cache_bytes"] == 2 * 32 * 8192 * 8 * 128 * 2 == 2**30  # K and V · layers · ctx · kv heads · dim · bf16
     assert llm["weight_bytes"] == 8_030_261_248 * 2
-    assert llm["weight_bytes_by_dtype"]["int4"] == 8_030_261_248 // 2
+    # int4, GPTQ/AWQ-style: the 7 linear weights of 32 layers packed two a byte, an fp16 scale and a 4-bit zero point
+    # per 128 weights; the embedding, the LM head and the norms stay bf16 — 5.73 GB, the size of Llama-3-8B's 4-bit checkpoints
+    linear = 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336)
+    other = 8_030_261_248 - linear
+    assert llm["weight_bytes_by_dtype"]["int4"] == linear // 2 + linear // 128 * 5 // 2 + other * 2 == 5_727_854_592
+    assert llm["weight_quantization"] == {"group_size": 128, "quantized_params": linear, "other_params": other, "other_dtype": "bf16"}
 
 
 def decode_closed_form_macs(c, context):
@@ -414,3 +419,14 @@ def test_a_model_that_reads_values_on_meta_runs_on_the_cpu():
     assert r.notes[0].startswith("built and run on the CPU, as it reads values the meta device does not have")
     model, _, _ = build(c)
     assert r.total.params == sum(p.numel() for p in model.parameters())  # the same model, built on meta
+
+
+def test_group_size_from_the_cli(capsys):
+    from nncost.cli import main
+
+    assert main(["hf:Llama-3-8B", "--seq", "8", "--group-size", "64", "-f", "json"]) == 0
+    llm = json.loads(capsys.readouterr().out)["llm"]
+    linear = 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336)
+    assert llm["weight_bytes_by_dtype"]["int8"] == linear + linear // 64 * 3 + (8_030_261_248 - linear) * 2
+    assert main(["torchvision:resnet18", "--group-size", "64"]) == 2
+    assert "only hf: models take --group-size" in capsys.readouterr().err

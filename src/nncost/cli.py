@@ -98,6 +98,8 @@ def _parser_model() -> argparse.ArgumentParser:
     p.add_argument("--seq", type=_count(1, "an int >= 1"), default=None, help="hf: prompt / encoder length in tokens (default 128)")
     p.add_argument("--gen", type=_count(0, "an int >= 0"), default=None,
                    help="hf: tokens to generate (decoder length for encoder-decoders; default 0)")
+    p.add_argument("--group-size", type=_count(1, "an int >= 1"), default=None,
+                   help="hf: weights per quantization scale for int8/int4/fp8 weight bytes (default 128, GPTQ/AWQ's)")
     p.add_argument("--device", default="meta", help="meta (default: no memory, no compute), cpu or cuda")
     p.add_argument("--backward", action="store_true", help="also count the backward pass (a training step)")
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
@@ -222,9 +224,9 @@ def _run_model(argv: Sequence[str]) -> int:
     a = _parser_model().parse_args(argv)
     from .frontends import analyze_spec
 
-    llm = {k: v for k, v in (("batch", a.batch), ("seq", a.seq), ("gen", a.gen)) if v is not None}
+    llm = {k: v for k, v in (("batch", a.batch), ("seq", a.seq), ("gen", a.gen), ("group_size", a.group_size)) if v is not None}
     if llm and not a.model.startswith("hf:"):
-        given = ", ".join(f"--{k}" for k in llm)
+        given = ", ".join(f"--{k.replace('_', '-')}" for k in llm)
         raise InputError(f"only hf: models take {given}; give other models their inputs with --input-shape")
 
     with op_costs(dict(a.op_cost)), _warnings_last():

@@ -20,8 +20,8 @@ from fractions import Fraction
 
 from ..errors import InputError
 
-__all__ = ["BYTES_PER_ELEMENT", "bytes_per_element", "kv_cache_bytes", "weight_bytes", "rule_2n", "rule_6n", "rule_kaplan",
-           "rule_palm"]
+__all__ = ["BYTES_PER_ELEMENT", "QUANTIZED", "bytes_per_element", "kv_cache_bytes", "kv_cache_bytes_layers",
+           "quantized_weight_bytes", "rule_2n", "rule_6n", "rule_kaplan", "rule_palm", "weight_bytes"]
 
 BYTES_PER_ELEMENT: dict[str, Fraction] = {
     "fp32": Fraction(4), "float32": Fraction(4), "fp16": Fraction(2), "float16": Fraction(2), "bf16": Fraction(2),
@@ -60,8 +60,33 @@ def kv_cache_bytes_layers(batch: int, context: int, windows: Sequence[int | None
 
 
 def weight_bytes(params: int, dtype: str) -> int:
-    """params · bytes per element (int4 packs two weights a byte; scales not included, NB)."""
+    """params · bytes per element (int4 packs two weights a byte; no scales: see quantized_weight_bytes)."""
     return int(params * bytes_per_element(dtype))
+
+
+QUANTIZED = ("int8", "int4", "fp8")
+
+
+def quantized_weight_bytes(quantized: Sequence[int], other: int, dtype: str, group_size: int = 128) -> int:
+    """Bytes of a model whose matmul weights are quantized group-wise (GPTQ, AWQ and the fp8
+    checkpoints' block scales):
+
+    - each quantized tensor of n elements: n · bits/8, plus per group of ``group_size``
+      consecutive weights (⌈n / g⌉ groups) a scale — fp16 (2 bytes) for int8/int4, with a
+      zero point of the weight's own width (1 byte / half a byte); fp32 (4 bytes) and no zero
+      point for fp8, which is symmetric;
+    - everything else (embeddings, the LM head, norms, biases) ``other`` parameters in bf16,
+      as these tools keep them.
+    """
+    if dtype not in QUANTIZED:
+        raise InputError(f"quantized dtype must be one of {', '.join(QUANTIZED)}, got {dtype!r}")
+    if group_size < 1:
+        raise InputError(f"group size must be >= 1, got {group_size}")
+    per_group = {"int8": Fraction(2) + 1, "int4": Fraction(2) + Fraction(1, 2), "fp8": Fraction(4)}[dtype]
+    total = Fraction(other * 2)
+    for n in quantized:
+        total += n * bytes_per_element(dtype) + -(-n // group_size) * per_group
+    return int(total + Fraction(1, 2))  # half bytes round up to a whole byte
 
 
 def rule_2n(n_nonemb: int) -> int:

@@ -282,22 +282,24 @@ def analyze_hf(
     gen: int = 0,
     dtype: str | None = None,
     llm: bool = True,
+    group_size: int = 128,
     **options: Any,
 ) -> Report:
     """Analyse a Hugging Face model from its config (no weights, no network).
 
     ``seq`` is the prompt length (encoder length for encoder-decoders), ``gen`` the number
     of generated tokens (decoder length for encoder-decoders). For causal LMs the report's
-    ``llm`` section has prefill, decode, KV cache, weight bytes and training per token.
+    ``llm`` section has prefill, decode, KV cache, weight bytes and training per token;
+    int8, int4 and fp8 weight bytes include a scale (and zero point) per ``group_size`` weights.
     """
     from ...errors import InputError
 
-    for name, value, low in (("batch", batch, 1), ("seq", seq, 1), ("gen", gen, 0)):
+    for name, value, low in (("batch", batch, 1), ("seq", seq, 1), ("gen", gen, 0), ("group_size", group_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"{name} must be an int >= {low}, got {value!r}")
     data, name = load_config(config)
     with _quiet():
-        return _analyze_hf(data, name, batch, seq, gen, dtype, llm, options)
+        return _analyze_hf(data, name, batch, seq, gen, dtype, llm, options, group_size)
 
 
 @contextlib.contextmanager
@@ -314,7 +316,7 @@ def _quiet() -> Iterator[None]:
 
 
 def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int, dtype: str | None, llm: bool,
-                options: dict[str, Any]) -> Report:
+                options: dict[str, Any], group_size: int = 128) -> Report:
     from ..torch import analyze
     from ..torch.analyze import _dtype
 
@@ -341,7 +343,7 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         from .llm import llm_view
 
         report.extra["llm"] = llm_view(model, cfg, report, batch=batch, seq=seq, gen=gen, dtype=dtype or "fp32",
-                                       flops=options.get("flops", "seed"))
+                                       flops=options.get("flops", "seed"), group_size=group_size)
     return report
 
 

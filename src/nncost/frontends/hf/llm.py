@@ -55,6 +55,21 @@ def _embedding_params(model: Any) -> int:
     return total
 
 
+def _quantizable(model: Any) -> tuple[list[int], int]:
+    """(sizes of the weights GPTQ/AWQ-style quantization packs, the other parameters): the
+    weights of linear layers and of expert matmuls; not embeddings, the LM head, norms or biases."""
+    head = model.get_output_embeddings()
+    skip = {id(head.weight)} if head is not None else set()
+    linear = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Linear)} - skip
+    quantized, other = [], 0
+    for name, p in model.named_parameters():
+        if id(p) in linear or (".experts." in f".{name}" and p.dim() >= 2 and id(p) not in skip):
+            quantized.append(p.numel())
+        else:
+            other += p.numel()
+    return quantized, other
+
+
 def _routed_expert_params(model: Any) -> int:
     """Parameters of the routed experts: those inside an ``experts`` container (stacked
     [E, ...] tensors or a list of per-expert modules); shared experts live elsewhere."""
@@ -114,7 +129,8 @@ def kv_layout(cfg: Any, layers: int, kv_heads: int, head_dim: int) -> tuple[list
     return windows, 2 * kv_heads * head_dim, layout
 
 
-def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen: int, dtype: str, flops: str = "seed") -> dict[str, Any]:
+def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen: int, dtype: str, flops: str = "seed",
+             group_size: int = 128) -> dict[str, Any]:
     from ..torch import analyze
     from . import torch_dtype
 
@@ -159,6 +175,13 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
     }
     experts, active = experts_view(model, cfg, t.params)
     windows, per_token, layout = kv_layout(cfg, layers, kv_heads, head_dim)
+    quantized, other = _quantizable(model)
+
+    def weights(d: str) -> int:  # int8, int4, fp8: the linear weights group-quantized, the rest bf16
+        if d.lower() in fm.llm.QUANTIZED:
+            return fm.quantized_weight_bytes(quantized, other, d.lower(), group_size)
+        return fm.weight_bytes(t.params, d)
+
     if experts:
         prefill.notes.append(
             f"mixture of experts: each token runs {experts['top_k']} of {experts['count']} routed experts"
@@ -182,8 +205,10 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
         "kv_cache_context": seq + gen,
         "kv_cache_bytes": fm.kv_cache_bytes_layers(batch, seq + gen, windows, per_token, dtype),
         "kv_cache_layout": {"windows": windows, "elements_per_token_and_layer": per_token, "what": layout},
-        "weight_bytes": fm.weight_bytes(t.params, dtype),
-        "weight_bytes_by_dtype": {d: fm.weight_bytes(t.params, d) for d in DTYPES},
+        "weight_bytes": weights(dtype),
+        "weight_bytes_by_dtype": {d: weights(d) for d in DTYPES},
+        "weight_quantization": {"group_size": group_size, "quantized_params": sum(quantized), "other_params": other,
+                                "other_dtype": "bf16"},
         "train_flops_per_token": train.train_flops // tokens,
         "train_macs_per_token": train.train_macs // tokens,
         "rules": rules,
