@@ -1,9 +1,12 @@
-"""Scale: a Llama-3-70B-shaped model built on the meta device, analysed end to end.
+"""Scale: a Llama-3-70B-shaped model built on the meta device, analysed end to end; then
+DeepSeek-V3 (671 B parameters, 256 experts) from its bundled config through the whole LLM
+view (prefill, decode with a KV cache, a training step).
 
     python benchmarks/bench_scale.py
 
-Prints the wall time of nncost.analyze, the process's peak RSS, and the counts, next to
-the closed-form parameter count computed from the config. Target: < 30 s, < 2 GB.
+Prints the wall time, the process's peak RSS, and the counts, next to the closed-form
+parameter count computed from the config. Targets: Llama < 30 s, < 2 GB; DeepSeek-V3
+< 60 s, < 4 GB.
 """
 
 from __future__ import annotations
@@ -42,6 +45,18 @@ def main() -> None:
     print(f"params {report.total.params:,} (closed form {closed:,}); MACs {report.total.macs:,}; "
           f"FLOPs {report.total.flops:,}; unsupported {report.unsupported or 'none'}")
     print(f"MACs / (params · tokens) = {report.total.macs / (report.total.params * 128):.4f}  (≈ 1: the 2N-per-token rule)")
+
+    from nncost.frontends.hf import analyze_hf
+
+    t = time.perf_counter()
+    r = analyze_hf("DeepSeek-V3", seq=128, gen=16, dtype="bf16")
+    took = time.perf_counter() - t
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    llm = r.extra["llm"]
+    print(f"DeepSeek-V3, 128 + 16 tokens, bf16, the whole LLM view: {took:.1f} s; peak RSS {rss_gb:.2f} GB")
+    print(f"params {llm['total_params']:,}, active {llm['active_params']:,}; prefill MACs {llm['prefill_macs']:,}; "
+          f"decode MACs/token {llm['decode_macs_per_token']:,}; KV cache {llm['kv_cache_bytes']:,} B; "
+          f"unsupported {r.unsupported or 'none'}")
 
 
 if __name__ == "__main__":

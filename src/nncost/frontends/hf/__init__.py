@@ -107,9 +107,18 @@ def _from_hub(repo_id: str) -> Path:
         hub_logging.set_verbosity(before)
 
 
+def cfg_attr(cfg: Any, name: str, default: Any = None) -> Any:
+    """``getattr`` that a config's own checks cannot break (transformers raises on reading a
+    per-layer attribute as if it were global)."""
+    try:
+        return getattr(cfg, name, default)
+    except Exception:  # noqa: BLE001
+        return default
+
+
 def _task(cfg: Any) -> str:
-    arch = (getattr(cfg, "architectures", None) or [""])[0]
-    if getattr(cfg, "is_encoder_decoder", False):
+    arch = (cfg_attr(cfg, "architectures", None) or [""])[0]
+    if cfg_attr(cfg, "is_encoder_decoder", False):
         return "seq2seq"
     if arch.endswith(("ForCausalLM", "LMHeadModel")):
         return "causal"
@@ -215,7 +224,7 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
     """A mixture-of-experts config's routed experts, top-k and shared experts; None for a dense model."""
     def first(names: tuple[str, ...]) -> int | None:
         for n in names:
-            v = getattr(cfg, n, None)
+            v = cfg_attr(cfg, n, None)
             if isinstance(v, int) and not isinstance(v, bool) and v > 0:
                 return v
         return None
@@ -223,15 +232,15 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
     count, top_k = first(_EXPERT_COUNT), first(_EXPERT_TOP_K)
     if not count or not top_k:
         return None
-    shared = getattr(cfg, "n_shared_experts", None) or (1 if getattr(cfg, "shared_expert_intermediate_size", 0) else 0)
+    shared = cfg_attr(cfg, "n_shared_experts", None) or (1 if cfg_attr(cfg, "shared_expert_intermediate_size", 0) else 0)
     return {"count": count, "top_k": top_k, "shared": int(shared or 0)}
 
 
 def _sub(cfg: Any, *names: str) -> Any:
     """The first of ``names`` on the config or its vision/audio sub-config."""
-    for holder in (cfg, getattr(cfg, "vision_config", None), getattr(cfg, "audio_config", None)):
+    for holder in (cfg, cfg_attr(cfg, "vision_config", None), cfg_attr(cfg, "audio_config", None)):
         for n in names:
-            v = getattr(holder, n, None) if holder is not None else None
+            v = cfg_attr(holder, n) if holder is not None else None
             if v is not None:
                 return v
     return None
@@ -332,6 +341,12 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         if options.get("device", "meta") != "meta" or not _reads_values(exc):
             raise
         # it reads values (.item(), nonzero) in its masks or routing: build it for real, run it on the CPU
+        need = sum(p.numel() * p.element_size() for p in model.parameters())
+        if need > CPU_FALLBACK_BYTES:
+            raise ModelSpecError(f"{str(exc).split(': ', 1)[-1][:160]} — it reads values the meta device does not have, "
+                                 f"and its weights alone would take {need / 2**30:.1f} GiB on the CPU (the fallback stops at "
+                                 f"{CPU_FALLBACK_BYTES // 2**30} GiB); give a smaller config (fewer layers, a smaller vocabulary)"
+                                 ) from None
         model, cfg, task = build(data, [], tdtype, meta=False)
         report = analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, "device": "cpu"})
         notes.insert(0, f"built and run on the CPU, as it reads values the meta device does not have "
@@ -347,6 +362,7 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
     return report
 
 
+CPU_FALLBACK_BYTES = 2 * 2**30  # the weights a CPU fallback may allocate (its passes need several times that)
 _VALUE_READS = ("meta", ".item()", "nonzero", "data-dependent", "data dependent", "Cannot copy out")
 
 
@@ -364,7 +380,7 @@ def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> None
     from ...errors import InputError
 
     for attr in ("n_positions", "max_position_embeddings"):
-        limit = getattr(cfg, attr, None)
+        limit = cfg_attr(cfg, attr, None)
         if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
             break
     else:

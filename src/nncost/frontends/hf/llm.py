@@ -20,6 +20,7 @@ import torch
 
 from ... import formulas as fm
 from ...report import Report
+from . import cfg_attr
 
 __all__ = ["llm_view"]
 
@@ -99,10 +100,10 @@ def kv_layout(cfg: Any, layers: int, kv_heads: int, head_dim: int) -> tuple[list
     kind with no KV cache); without it, a ``sliding_window`` applies to every layer (as
     Mistral uses it) unless ``use_sliding_window`` turns it off. Multi-head latent attention
     (``kv_lora_rank``) caches the compressed latent and the decoupled RoPE key per token."""
-    window = getattr(cfg, "sliding_window", None)
+    window = cfg_attr(cfg, "sliding_window", None)
     window = window if isinstance(window, int) and not isinstance(window, bool) and window > 0 else None
-    chunk = getattr(cfg, "attention_chunk_size", None)
-    types = getattr(cfg, "layer_types", None)
+    chunk = cfg_attr(cfg, "attention_chunk_size", None)
+    types = cfg_attr(cfg, "layer_types", None)
     if isinstance(types, (list, tuple)) and len(types) == layers:
         windows: list[int | None] = []
         for t in types:
@@ -115,13 +116,13 @@ def kv_layout(cfg: Any, layers: int, kv_heads: int, head_dim: int) -> tuple[list
                 windows.append(0)
             else:
                 windows.append(None)
-    elif window is not None and getattr(cfg, "use_sliding_window", True) is not False:
+    elif window is not None and cfg_attr(cfg, "use_sliding_window", True) is not False:
         windows = [window] * layers
     else:
         windows = [None] * layers
-    rank = getattr(cfg, "kv_lora_rank", None)
+    rank = cfg_attr(cfg, "kv_lora_rank", None)
     if isinstance(rank, int) and rank > 0:
-        rope = int(getattr(cfg, "qk_rope_head_dim", 0) or 0)
+        rope = int(cfg_attr(cfg, "qk_rope_head_dim", 0) or 0)
         return windows, rank + rope, f"multi-head latent attention: the {rank}-wide latent and the {rope}-wide RoPE key per token"
     layout = "K and V of the key/value heads"
     if any(w for w in windows if w):
@@ -137,8 +138,8 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
     tdtype = torch_dtype(dtype)
     layers = cfg.num_hidden_layers
     heads = cfg.num_attention_heads
-    kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
-    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+    kv_heads = cfg_attr(cfg, "num_key_value_heads", None) or heads
+    head_dim = cfg_attr(cfg, "head_dim", None) or cfg.hidden_size // heads
     tokens = batch * seq
     t = prefill.total
 
