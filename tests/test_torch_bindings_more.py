@@ -162,3 +162,34 @@ def test_roi_pool_compares_within_each_bin():
     rois = torch.tensor([[0.0, 0, 0, 7, 7]])  # an 8×8 region (inclusive corners), 2×2 bins of 4×4 cells
     r = nncost.analyze(Fn(lambda x, b: tv.ops.roi_pool(x, b, (2, 2), 1.0)), torch.randn(1, 2, 16, 16), rois, device="cpu")
     assert r.total.flops == 2 * (64 - 4)  # 2 channels · (cells − bins) comparisons
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_low_precision_matmuls(device):
+    """fp8, int8 and int4 matmuls: the matmul's MACs, plus their scales (and the int4 weights' unpacking)."""
+    a = torch.randn(16, 32).to(torch.float8_e4m3fn)
+    b = torch.randn(64, 32).to(torch.float8_e4m3fn).t()
+    one = torch.tensor(1.0)
+    r = nncost.analyze(Fn(lambda a, b, x, y: torch._scaled_mm(a, b, x, y, out_dtype=torch.bfloat16)), a, b, one, one, device=device)
+    assert (r.total.macs, r.total.flops) == (16 * 32 * 64, 16 * 64 * (2 * 32 - 1) + 16 * 64)  # one per-tensor scale multiply
+    ai, bi = torch.randint(-5, 5, (32, 64), dtype=torch.int8), torch.randint(-5, 5, (64, 32), dtype=torch.int8)
+    r = nncost.analyze(Fn(torch._int_mm), ai, bi, device=device)
+    assert (r.total.macs, r.total.flops) == (32 * 64 * 32, 32 * 32 * (2 * 64 - 1))
+    w, x, scales = torch.randint(-5, 5, (64, 32), dtype=torch.int8), torch.randn(16, 32), torch.randn(64)
+    r = nncost.analyze(Fn(torch._weight_int8pack_mm), x, w, scales, device=device)
+    assert (r.total.macs, r.total.flops) == (16 * 32 * 64, 16 * 64 * (2 * 32 - 1) + 16 * 64)  # a channel scale per output
+    packed = torch._convert_weight_to_int4pack_for_cpu(torch.randint(0, 16, (64, 128), dtype=torch.int32), 1)
+    r = nncost.analyze(Fn(lambda x, p, s: torch._weight_int4pack_mm_for_cpu(x, p, 32, s)), torch.randn(4, 128), packed,
+                       torch.randn(128 // 32, 64, 2), device=device)
+    assert (r.total.macs, r.total.flops) == (4 * 128 * 64, 4 * 64 * (2 * 128 - 1) + 128 * 64 * 2)  # each weight: − zero, · scale
+
+
+def test_scaled_grouped_mm_is_the_grouped_matmul_and_its_scales():
+    from nncost.frontends.torch.bindings import ATEN
+
+    bind = ATEN.binding(torch.ops.aten._scaled_grouped_mm)
+    a, b = torch.empty(12, 16, device="meta"), torch.empty(4, 16, 8, device="meta")
+    out = torch.empty(12, 8, device="meta")
+    cost = bind([a, b, torch.empty(12, device="meta"), torch.empty(4, 8, device="meta")], {}, out)
+    assert (cost.macs, cost.flops) == (12 * 16 * 8, 12 * 8 * (2 * 16 - 1) + 12 * 8 * 2)  # row- and column-wise scales
+

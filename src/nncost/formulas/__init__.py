@@ -25,7 +25,7 @@ from .elementwise import (
     softmax_backward,
     var_reduction,
 )
-from .linear import addbmm, addmm, einsum, grouped_matmul, linear, linear_params, matmul, matmul_shape, sparse_matmul
+from .linear import addbmm, addmm, einsum, grouped_matmul, linear, linear_params, matmul, matmul_shape, scaled_matmul, sparse_matmul
 from .llm import kv_cache_bytes, kv_cache_bytes_layers, quantized_weight_bytes, rule_2n, rule_6n, rule_kaplan, rule_palm, weight_bytes
 from .misc import embedding, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
@@ -51,6 +51,7 @@ from .special import (
 from .table import DEFAULT_COSTS, REASONS, active_costs, op_costs, unit
 
 __all__ = [
+    "scaled_matmul",
     "quantized_weight_bytes",
     "kv_cache_bytes_layers",
     "grouped_matmul",

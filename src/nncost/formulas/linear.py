@@ -94,6 +94,17 @@ def grouped_matmul(a: Sequence[int], b: Sequence[int], groups: int = 1, bias: bo
     return cost + (Cost(0, out * unit("add")) if bias else Cost())
 
 
+def scaled_matmul(a: Sequence[int], b: Sequence[int], scale_multiplies: int, bias: bool = False, dequantized: int = 0) -> Cost:
+    """A low-precision matmul (fp8 ``_scaled_mm``, int8 ``_int_mm``, int8/int4 weight-only
+    ``_weight_int*pack_mm``): the matmul, then ``scale_multiplies`` multiplies per output (1
+    for a per-tensor scale, 2 for row- and column-wise scales, 0 for none), a bias add per
+    output, and 2 operations (subtract the zero point, multiply by the scale) for each of
+    ``dequantized`` weights a weight-only kernel unpacks."""
+    out = prod(a[:-1]) * b[-1]
+    return matmul(a, b) + Cost(0, out * (scale_multiplies * unit("mul") + (unit("add") if bias else 0))
+                               + dequantized * (unit("sub") + unit("mul")))
+
+
 def einsum(equation: str, *shapes: Sequence[int]) -> Cost:
     """A general einsum, contracted left to right one pair at a time.
 

@@ -270,6 +270,52 @@ def _grouped_mm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.grouped_matmul(_shape(a), _shape(b), groups, bias is not None)
 
 
+def _scales(*scales: Any) -> int:
+    """Multiplies per output for these scale tensors: a per-tensor scale folds into one."""
+    per_tensor = [s for s in scales if s is not None and s.numel() == 1]
+    return (1 if per_tensor else 0) + sum(1 for s in scales if s is not None and s.numel() > 1)
+
+
+@ATEN.register(*_ops("_scaled_mm"))
+def _scaled_mm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """_scaled_mm(self, mat2, scale_a, scale_b, bias, ...): an fp8 matmul, then its scales (formulas.scaled_matmul)."""
+    a, b = args[0], args[1]
+    bias = _arg(args, kwargs, 4, "bias")
+    return fm.scaled_matmul(_shape(a), _shape(b), _scales(args[2], args[3]), bias is not None)
+
+
+@ATEN.register(*_ops("_scaled_grouped_mm"))
+def _scaled_grouped_mm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """The fp8 experts' matmul: the grouped matmul, then a scale multiply per output for each scale."""
+    a, b = args[0], args[1]
+    o = first_tensor(out)
+    groups = o.shape[0] if o is not None and a.dim() == 2 and b.dim() == 2 else 1
+    bias = _arg(args, kwargs, 5, "bias")
+    return fm.grouped_matmul(_shape(a), _shape(b), groups, bias is not None) + Cost(0, _numel(o) * _scales(args[2], args[3]))
+
+
+@ATEN.register(*_ops("_int_mm"))
+def _int_mm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """An int8 × int8 → int32 matmul: the matmul (integer arithmetic counts as any other)."""
+    return fm.matmul(_shape(args[0]), _shape(args[1]))
+
+
+@ATEN.register(*_ops("_weight_int8pack_mm"))
+def _int8pack_mm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """x [M, K] @ int8 weight [N, K]ᵀ, then one scale multiply per output channel's output."""
+    x, w = args[0], args[1]
+    return fm.scaled_matmul(_shape(x), (w.shape[1], w.shape[0]), 1)
+
+
+@ATEN.register(*_ops("_weight_int4pack_mm", "_weight_int4pack_mm_for_cpu"))
+def _int4pack_mm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """x [M, K] @ int4 weight (packed), group scales and zeros [K/g, N, 2]: each weight is
+    unpacked once ((w − zero)·scale), then the matmul."""
+    x, o = args[0], first_tensor(out)
+    k, n = x.shape[-1], o.shape[-1] if o is not None else 0
+    return fm.scaled_matmul(_shape(x), (k, n), 0, dequantized=k * n)
+
+
 @ATEN.register(*_ops("histc"))
 def _histc(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     """The router's tokens-per-expert count (formulas.histogram)."""
