@@ -430,3 +430,15 @@ def test_group_size_from_the_cli(capsys):
     assert llm["weight_bytes_by_dtype"]["int8"] == linear + linear // 64 * 3 + (8_030_261_248 - linear) * 2
     assert main(["torchvision:resnet18", "--group-size", "64"]) == 2
     assert "only hf: models take --group-size" in capsys.readouterr().err
+
+
+def test_a_config_with_no_auto_class_finds_the_class_that_declares_it():
+    import transformers as tf
+
+    from nncost.frontends.hf import _model_class
+
+    cfg = tf.AutoConfig.for_model("depth_anything")
+    assert _model_class(tf, tf.AutoModel, cfg) is tf.DepthAnythingForDepthEstimation  # declares DepthAnythingConfig
+    cfg = tf.AutoConfig.for_model("kosmos_2_text_model")
+    assert _model_class(tf, tf.AutoModel, cfg) is tf.Kosmos2TextModel  # by the config's name
+    assert _model_class(tf, tf.AutoModel, tf.AutoConfig.for_model("bert")) is tf.AutoModel

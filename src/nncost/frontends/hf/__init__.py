@@ -208,7 +208,33 @@ def _model_class(tf: Any, auto: Any, cfg: Any) -> Any:
         cls = getattr(tf, candidate, None)
         if isinstance(cls, type) and hasattr(cls, "_from_config"):
             return cls
-    return auto
+    return _declared_class(type(cfg)) or auto
+
+
+_PREFERRED = ("Model", "ForCausalLM", "ForConditionalGeneration")
+
+
+def _declared_class(config_class: type) -> Any:
+    """A model class that declares ``config_class`` in the modeling module beside the
+    config's own (``EvollaForProteinText2Text`` for ``EvollaConfig``): the base model first."""
+    import importlib
+    import inspect
+
+    module = config_class.__module__
+    if ".configuration_" not in module:
+        return None
+    try:
+        modeling = importlib.import_module(module.replace(".configuration_", ".modeling_"))
+    except Exception:  # noqa: BLE001 - no modeling module, or one that needs an optional package
+        return None
+    found = [c for _, c in inspect.getmembers(modeling, inspect.isclass)
+             if c.__module__ == modeling.__name__ and getattr(c, "config_class", None) is config_class
+             and hasattr(c, "_from_config") and not c.__name__.endswith("PreTrainedModel")]
+    for suffix in _PREFERRED:
+        for c in found:
+            if c.__name__.endswith(suffix):
+                return c
+    return found[0] if found else None
 
 
 def _from_config(cls: Any, cfg: Any, **kwargs: Any) -> Any:
