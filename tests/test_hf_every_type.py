@@ -1,6 +1,6 @@
 """Every model type the installed transformers knows, from its default config cut to two
 layers, through ``analyze_hf`` in the sweep's worker pool: analysed, or refused with one
-line (an NncostError) — never a traceback, never a hang. About 820 types, about 25 minutes
+line (an NncostError) — never a traceback, never a hang. About 820 types, about 5 minutes
 on two cores: run it deliberately, ``pytest -m hfzoo -s`` (it prints the tally)."""
 
 from __future__ import annotations
