@@ -190,6 +190,17 @@ def test_latent_attention_caches_the_latent_and_the_rope_key():
     assert "latent" in llm["kv_cache_layout"]["what"]
 
 
+def test_latent_attention_decode_reexpands_the_cached_latent():
+    """transformers' DeepSeek-V3 attention multiplies the whole cached latent by kv_b_proj at every
+    step: one more cached token costs kv_lora_rank·H·(qk_nope + v) MACs per layer, plus attention
+    over one more key (H·(qk_nope + qk_rope) for q·k, H·v for p·v). Said in a note."""
+    c = dict(cfg("DeepSeek-V3"), num_hidden_layers=2, first_k_dense_replace=1)
+    d = {s: analyze_hf(c, seq=s) for s in (16, 17)}
+    growth = d[17].extra["llm"]["decode_macs_per_token"] - d[16].extra["llm"]["decode_macs_per_token"]
+    assert growth == 2 * (512 * 128 * (128 + 128) + 128 * (128 + 64) + 128 * 128)  # two layers
+    assert any("expands the whole cached latent through kv_b_proj" in n for n in d[16].notes)
+
+
 def test_decode_attention_of_a_windowed_layer_stops_growing():
     """Two Gemma 2 layers (one windowed to 8 tokens, one global): past the window, each more
     token of context adds attention only in the global layer — q·K and p·V over one more key."""

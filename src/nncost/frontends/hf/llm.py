@@ -174,6 +174,13 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
         "lm_head_2mac_per_token": 2 * head_macs // tokens,
         "attention_2mac_per_token": 2 * att["macs"] // tokens,
     }
+    rank = cfg_attr(cfg, "kv_lora_rank")
+    if isinstance(rank, int) and rank > 0:
+        per_token = rank * heads * (int(cfg_attr(cfg, "qk_nope_head_dim", 0) or 0) + int(cfg_attr(cfg, "v_head_dim", 0) or 0))
+        prefill.notes.append(
+            f"latent attention as transformers runs it: each decode step expands the whole cached latent through kv_b_proj "
+            f"({per_token:,} MACs per cached token and layer, counted); engines that absorb kv_b_proj into the query and "
+            "output projections (vLLM, SGLang) skip that work, so their decode costs less")
     experts, active = experts_view(model, cfg, t.params)
     windows, per_token, layout = kv_layout(cfg, layers, kv_heads, head_dim)
     quantized, other = _quantizable(model)
