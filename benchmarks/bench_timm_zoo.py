@@ -59,15 +59,9 @@ def reference(spec: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read(path: str) -> dict[str, dict[str, Any]]:
-    if not os.path.exists(path):
-        return {}
-    out = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                out[row["spec"]] = row
-    return out
+    from nncost.sweep import rows
+
+    return {row["spec"]: row for row in rows(path)}
 
 
 def _cause(error: str) -> str:

@@ -453,3 +453,12 @@ def test_a_config_with_no_auto_class_finds_the_class_that_declares_it():
     cfg = tf.AutoConfig.for_model("kosmos_2_text_model")
     assert _model_class(tf, tf.AutoModel, cfg).__name__ == "Kosmos2TextModel"  # declared beside Kosmos2TextConfig (not exported)
     assert _model_class(tf, tf.AutoModel, tf.AutoConfig.for_model("bert")) is tf.AutoModel
+
+
+def test_behind_a_proxy_the_direct_reachability_check_is_skipped(monkeypatch):
+    from nncost.frontends.hf import _reachable
+
+    with pytest.raises(ModelSpecError, match="cannot be reached"):  # the network is cut (this file's fixture)
+        _reachable("https://huggingface.co", "org/name", "hint")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    _reachable("https://huggingface.co", "org/name", "hint")  # huggingface_hub goes through the proxy: no direct check

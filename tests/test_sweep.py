@@ -187,3 +187,15 @@ def test_sweep_cli_input_errors_exit_2(models, capsys):
     assert "expected seconds" in capsys.readouterr().err
     assert main(["sweep", "torchvision:resnet1*", "--shard", "1/2", "--list"]) == 0
     assert capsys.readouterr().out.split() == ["torchvision:resnet152"]
+
+
+def raises(spec, options):
+    """A sweep worker that fails as a model's own code can (any exception, not nncost's)."""
+    raise ValueError(f"no {spec} here")
+
+
+def test_any_exception_in_a_worker_is_a_row_named_once():
+    rows = []
+    result = sw.sweep(["m1", "m2"], rows.append, jobs=1, work=raises)
+    assert result.statuses["error"] == 2
+    assert sorted(r["error"] for r in rows) == ["ValueError: no m1 here", "ValueError: no m2 here"]  # the type once, the message

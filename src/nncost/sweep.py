@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from .errors import InputError, NncostError, first_line
 
-__all__ = ["COLUMNS", "FORMATS", "Sweep", "analyse_one", "expand", "shard", "sweep"]
+__all__ = ["COLUMNS", "FORMATS", "RowWriter", "Sweep", "analyse_one", "done_specs", "expand", "rows", "shard", "sweep"]
 
 COLUMNS = ("spec", "status", "params", "macs", "flops", "input", "unsupported", "error", "seconds")
 BACKWARD_COLUMNS = ("backward_macs", "backward_flops")
@@ -134,7 +134,7 @@ def analyse_one(spec: str, options: dict[str, Any]) -> dict[str, Any]:
     except MemoryError:
         row.update(status="error", error="out of memory")
     except Exception as exc:  # noqa: BLE001 - a model's own code may raise anything; the row records it
-        row.update(status="error", error=f"{type(exc).__name__}: {first_line(exc, 300)}")
+        row.update(status="error", error=first_line(exc, 300))
     else:
         t = report.total
         row.update(status="unsupported" if report.unsupported else "ok", params=t.params, macs=t.macs, flops=t.flops,
@@ -196,7 +196,7 @@ def _serve(conn: Any, work: Worker, options: dict[str, Any], warm: tuple[str, ..
         try:
             row = work(spec, options)
         except BaseException as exc:  # noqa: BLE001 - the row records it; the worker lives on
-            row = {"spec": spec, "status": "error", "error": f"{type(exc).__name__}: {first_line(exc, 300)}"}
+            row = {"spec": spec, "status": "error", "error": first_line(exc, 300)}
         finally:
             sys.stdout, sys.stderr = old_out, old_err
         gc.collect()  # the model's cycles go now; what survives (modules imported on the way) is frozen,
@@ -485,15 +485,10 @@ def done_specs(path: str, fmt: str, columns: Sequence[str]) -> list[str]:
     return [r[0].replace("\\|", "|") for r in body if r]
 
 
-def has_header(path: str) -> bool:
-    try:
-        return os.path.getsize(path) > 0
-    except OSError:
-        return False
-
-
 def rows(path: str) -> Iterator[dict[str, Any]]:
-    """The rows of a JSON Lines sweep output."""
+    """The rows of a JSON Lines sweep output (``-f json``); none if the file is not there yet."""
+    if not os.path.exists(path):
+        return
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.strip():

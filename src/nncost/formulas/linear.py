@@ -166,7 +166,7 @@ def _expand_ellipsis(equation: str, terms: list[str], out: str | None, shapes: S
     fresh = [chr(c) for c in range(0x3B1, 0x3B1 + 64) if chr(c) not in used]  # Greek letters: never in an equation
     counts = []
     for term, shape in zip(terms, shapes):
-        if term.count("...") > 1 or term.replace("...", "").count(".") or "." in term and "..." not in term:
+        if term.count("...") > 1 or "." in term.replace("...", ""):
             raise ShapeError(f"einsum {equation!r}: an operand may hold one '...', got {term!r}")
         named = len(term.replace("...", ""))
         if "..." in term and len(shape) < named:
@@ -175,9 +175,9 @@ def _expand_ellipsis(equation: str, terms: list[str], out: str | None, shapes: S
     width = max(counts, default=0)
     letters = "".join(fresh[:width])
     terms = [t.replace("...", letters[width - k:]) for t, k in zip(terms, counts)]
-    if out is None:
-        singles = "".join(t for t in terms).replace(letters, "") if letters else "".join(terms)
-        out = letters + "".join(sorted(c for c in set(singles) if singles.count(c) == 1 and c not in letters))
+    if out is None:  # NumPy's implicit output: the broadcast dims, then the indices used once, sorted
+        joined = "".join(terms)
+        out = letters + "".join(sorted(c for c in set(joined) if joined.count(c) == 1 and c not in letters))
     else:
         out = out.replace("...", letters)
     return terms, out

@@ -43,7 +43,7 @@ def kv_cache_bytes(layers: int, batch: int, context: int, kv_heads: int, head_di
     Grouped-query attention caches kv_heads, not query heads: Llama-3-8B at context 8192,
     batch 1, bf16 = 2·32·8192·8·128·2 bytes = 1 GiB.
     """
-    return int(2 * layers * batch * context * kv_heads * head_dim * bytes_per_element(dtype))
+    return kv_cache_bytes_layers(batch, context, [None] * layers, 2 * kv_heads * head_dim, dtype)
 
 
 def kv_cache_bytes_layers(batch: int, context: int, windows: Sequence[int | None], per_token: int, dtype: str) -> int:

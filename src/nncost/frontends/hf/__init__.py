@@ -79,20 +79,13 @@ def _from_hub(repo_id: str) -> Path:
         pass
     if constants.HF_HUB_OFFLINE:
         raise ModelSpecError(f"config.json of {repo_id} is not in the Hugging Face cache, and HF_HUB_OFFLINE is set; {hint}")
-    host = constants.ENDPOINT.split("://", 1)[-1].split("/", 1)[0]
-    try:  # huggingface_hub retries a failed connection for half a minute: find out at once
-        import socket
-
-        socket.create_connection((host, 443), timeout=5).close()
-    except OSError as exc:
-        raise ModelSpecError(f"config.json of {repo_id} is not in the Hugging Face cache, and {host} cannot be reached "
-                             f"({exc.strerror or exc}); {hint}") from None
+    _reachable(constants.ENDPOINT, repo_id, hint)
     before = hub_logging.get_verbosity()
     hub_logging.set_verbosity_error()  # its retry warnings are not ours to print: the error below says what happened
     try:
         return Path(hf_hub_download(repo_id, "config.json"))
     except errors.LocalEntryNotFoundError:  # a subclass of EntryNotFoundError: first
-        raise ModelSpecError(f"config.json of {repo_id} could not be fetched from {host}; {hint}") from None
+        raise ModelSpecError(f"config.json of {repo_id} could not be fetched from {constants.ENDPOINT}; {hint}") from None
     except errors.GatedRepoError:  # a subclass of RepositoryNotFoundError: first
         raise ModelSpecError(f"{repo_id} is gated on the Hugging Face Hub: accept its terms and log in "
                              f"(hf auth login), or {hint}") from None
@@ -114,6 +107,28 @@ def cfg_attr(cfg: Any, name: str, default: Any = None) -> Any:
         return getattr(cfg, name, default)
     except Exception:  # noqa: BLE001
         return default
+
+
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _reachable(endpoint: str, repo_id: str, hint: str) -> None:
+    """Fail at once when the Hub's host cannot be reached (huggingface_hub retries a failed
+    connection for half a minute). Behind a proxy the direct check proves nothing: skipped."""
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    if any(os.environ.get(v) for v in _PROXY_VARS):
+        return
+    url = urlsplit(endpoint)
+    host = url.hostname or endpoint
+    port = url.port or (80 if url.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise ModelSpecError(f"config.json of {repo_id} is not in the Hugging Face cache, and {host} cannot be reached "
+                             f"({exc.strerror or exc}); {hint}") from None
 
 
 def _task(cfg: Any) -> str:

@@ -229,29 +229,16 @@ def _topk(n: NodeView) -> Cost:
 
 
 def _reduced_numel(n: NodeView) -> int:
-    """Elements a Reduce* node outputs. From its output shape; where inference left that
-    unknown, from the axes: an empty axes input (shape [0]) reduces everything (or nothing,
-    with ``noop_with_empty_axes``), constant axes name the dims; axes given as data at run
-    time decide the count, which is then reported, not guessed."""
+    """Elements a Reduce* node outputs: its output shape, which the walker fills in from the
+    axes where ONNX's inference left it unknown (:func:`.shapes.propagate`: empty axes,
+    constant axes, the attribute). Axes given as data at run time decide the count, which is
+    then reported, not guessed."""
     try:
         return n.out_numel()
     except UnknownShape:
-        x = n.shape(0)
-        axes: Any
-        if n.op_type in ("ArgMax", "ArgMin"):
-            axes = [n.attrs.get("axis", 0)]
-        elif not n.has(1):
-            axes = n.attrs.get("axes")
-        elif n.inputs[1] == (0,):
-            return fm.prod(x) if n.attrs.get("noop_with_empty_axes") else 1
-        else:
-            axes = n.value(1)
-            if axes is None:
-                raise ValueUnknown("axes") from None
-        if axes is None:
-            return 1
-        drop = {_axis(int(a), len(x)) for a in (axes if hasattr(axes, "__len__") else [axes])}
-        return fm.prod(d for i, d in enumerate(x) if i not in drop)
+        if n.op_type.startswith("Reduce") and n.has(1) and n.inputs[1] != (0,) and n.value(1) is None:
+            raise ValueUnknown("axes") from None
+        raise
 
 
 @ONNX.register("ReduceLogSumExp")
