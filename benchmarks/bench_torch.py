@@ -4,7 +4,8 @@
 
 Every tool analyses the same model instance with the same thread count (1); the time is
 the analysis call only (median of --repeat runs after one warm-up). Peers run as their
-users run them (real CPU tensors; torch.utils.flop_counter also on meta). Also printed:
+users run them (real CPU tensors; torch.utils.flop_counter also on meta); "nncost, no
+bytes" is nncost with its memory-traffic bookkeeping off, to show what it costs. Also printed:
 a bare forward on CPU and on meta, and what each tool reports (GMACs, or GFLOPs/2 for the
 tools that count 2 × MACs), so their disagreements are visible.
 
@@ -50,6 +51,19 @@ def build(name: str) -> tuple[nn.Module, tuple[Any, ...]]:
 # -- each tool: fn(model, inputs) -> reported GMACs (or None) ------------------------------
 def t_nncost(m: nn.Module, x: tuple[Any, ...]) -> float:
     return nncost.analyze(m, *x).total.macs / 1e9
+
+
+def t_nncost_no_traffic(m: nn.Module, x: tuple[Any, ...]) -> float:
+    """nncost with the per-op memory-traffic bookkeeping switched off: what bytes and dtypes cost."""
+    from nncost.frontends.torch import capture
+
+    move, add = capture._State.move, capture._State.add
+    capture._State.move = lambda *a, **k: None  # type: ignore[method-assign]
+    capture._State.add = lambda self, cost, attention=None, dtype=None: add(self, cost, attention)  # type: ignore[method-assign]
+    try:
+        return nncost.analyze(m, *x).total.macs / 1e9
+    finally:
+        capture._State.move, capture._State.add = move, add  # type: ignore[method-assign]
 
 
 def t_flop_counter(device: str) -> Callable[[nn.Module, tuple[Any, ...]], float]:
@@ -108,7 +122,8 @@ def t_calflops(m: nn.Module, x: tuple[Any, ...]) -> float:
 
 
 def tools() -> dict[str, Callable[[nn.Module, tuple[Any, ...]], float]]:
-    out: dict[str, Callable[[nn.Module, tuple[Any, ...]], float]] = {"nncost (meta)": t_nncost}
+    out: dict[str, Callable[[nn.Module, tuple[Any, ...]], float]] = {"nncost (meta)": t_nncost,
+                                                                     "nncost, no bytes": t_nncost_no_traffic}
     out["flop_counter (cpu)"] = t_flop_counter("cpu")
     out["flop_counter (meta)"] = t_flop_counter("meta")
     for name, make in (("fvcore", lambda: t_fvcore), ("ptflops pytorch", lambda: t_ptflops("pytorch")),
@@ -161,7 +176,7 @@ def main() -> None:
                 continue
             rows.append((tool, t, f"{v:.3f}" if v is not None else "?"))
         ours = rows[0][1]
-        best_peer = min((t for tool, t, _ in rows[1:] if t is not None), default=None)
+        best_peer = min((t for tool, t, _ in rows[2:] if t is not None), default=None)
         for tool, t, v in rows:
             if t is None:
                 print(f"   {tool:22s} {'-':>9s} {'':>10s} {'':>11s} {'':>10s} {v:>14s}")
@@ -169,6 +184,8 @@ def main() -> None:
             print(f"   {tool:22s} {t * 1e3:9.1f} {t / cpu_fwd:10.2f} {t / meta_fwd:11.2f} {t / ours:10.2f} {v:>14s}")
         if best_peer is not None and ours is not None:
             print(f"   fastest peer / nncost = {best_peer / ours:.2f}x")
+        if ours is not None and rows[1][1] is not None:
+            print(f"   bytes and dtypes add {100 * (ours / rows[1][1] - 1):+.1f}% to nncost's time")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ def test_shown_working_adds_up(name):
     expr, shapes = SAMPLES[name]
     report = analyze_layer(expr, shapes)
     node = report.root
-    values = {"params": node.params.total, "buffers": node.params.buffers, "macs": node.macs, "flops": node.flops}
+    values = {"params": node.params.total, "buffers": node.params.buffers, "macs": node.macs, "flops": node.flops,
+              "read_bytes": node.read_bytes, "write_bytes": node.write_bytes}
     assert report.working, f"{name} shows no working"
     for w in report.working:
         if any(ch.isdigit() for ch in w.substituted) and not w.substituted.isdigit() or w.substituted.isdigit():

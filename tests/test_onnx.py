@@ -19,6 +19,7 @@ import nncost  # noqa: E402
 from nncost import Cost, analyze_onnx  # noqa: E402
 from nncost import formulas as fm  # noqa: E402
 from nncost.errors import ModelSpecError, NncostError, ShapeError, UnsupportedError  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
 from onnx_models import loop, lstm, single, tiny_cnn  # noqa: E402
 
 CONV = 2 * 16 * 32 * 32 * 3 * 3 * 3  # N·C_out·H·W·C_in·k·k with N = 2
@@ -48,16 +49,29 @@ def test_tiny_cnn_exact(tmp_path):
 def test_memory_traffic(tmp_path):
     r = analyze_onnx(tiny_cnn(2))
     weights = 4 * ((16 * 27 + 16) + (10 * 4096 + 10))  # float32 parameters, read once by their node
-    acts = 4 * 2 * (3 * 32 * 32 + 16 * 32 * 32 + 16 * 32 * 32 + 16 * 16 * 16 + 16 * 16 * 16)  # conv, relu, pool, flatten, gemm inputs
-    written = 4 * 2 * (16 * 32 * 32 + 16 * 32 * 32 + 16 * 16 * 16 + 16 * 16 * 16 + 10)
+    acts = 4 * 2 * (3 * 32 * 32 + 16 * 32 * 32 + 16 * 32 * 32 + 16 * 16 * 16)  # conv, relu, pool, gemm inputs (Flatten: a view)
+    written = 4 * 2 * (16 * 32 * 32 + 16 * 32 * 32 + 16 * 16 * 16 + 10)
     assert (r.total.read_bytes, r.total.write_bytes) == (weights + acts, written)
     assert r.layer("features.conv").write_bytes == 4 * 2 * 16 * 32 * 32
+    assert r.total.arithmetic_intensity == r.total.flops / (weights + acts + written)
+    assert r.total.by_dtype == {"float32": {"macs": r.total.macs, "flops": r.total.flops}}
 
 
-def test_torch_reports_no_bytes_rather_than_zero():
-    torch = pytest.importorskip("torch")
-    r = __import__("nncost").analyze(torch.nn.Linear(4, 4), (2, 4))
-    assert r.total.read_bytes is None and r.to_dict()["total"]["read_bytes"] is None
+def test_dtype_resizes_float_tensors_only():
+    r = analyze_onnx(tiny_cnn(2))
+    half = analyze_onnx(tiny_cnn(2), dtype="bf16")
+    assert (half.total.read_bytes, half.total.write_bytes) == (r.total.read_bytes // 2, r.total.write_bytes // 2)
+    assert half.inputs[0]["dtype"] == "bfloat16" and list(half.total.by_dtype) == ["bfloat16"]
+    # a gather's int64 indices keep their 8 bytes: read = indices + rows copied
+    g = single("Gather", {"T": (100, 16)}, (2, 5, 16), {})
+    ids = helper.make_tensor_value_info("I", TensorProto.INT64, [2, 5])
+    g.graph.input.append(ids)
+    g.graph.node[0].input.append("I")
+    for dt, item in (("float32", 4), ("fp16", 2)):
+        t = analyze_onnx(g, dtype=dt).total
+        assert (t.read_bytes, t.write_bytes) == (8 * 2 * 5 + item * 2 * 5 * 16, item * 2 * 5 * 16)
+    with pytest.raises(ModelSpecError, match="dtype must be one of"):
+        analyze_onnx(tiny_cnn(2), dtype="int8")
 
 
 def test_scope_tree_from_node_names(tmp_path):
@@ -84,7 +98,7 @@ def test_unbound_batch_becomes_a_formula():
     assert s["total"]["macs"] == f"{(CONV + GEMM) // 2}·N"  # per sample, times N
     assert s["layers"]["features.conv"]["macs"] == f"{CONV // 2}·N"
     weights = 4 * 41_418
-    assert s["total"]["read_bytes"] == f"{weights} + {4 * (3 * 32 * 32 + 2 * 16 * 32 * 32 + 2 * 16 * 16 * 16)}·N"
+    assert s["total"]["read_bytes"] == f"{weights} + {4 * (3 * 32 * 32 + 2 * 16 * 32 * 32 + 16 * 16 * 16)}·N"  # Flatten: a view
     assert r.total.macs == (CONV + GEMM) // 2  # the numbers are the formulas at N = 1, as the note says
     assert r.unsupported == {} and any("N = 1" in n for n in r.notes)
 

@@ -137,3 +137,22 @@ def test_gpt2_through_the_dynamo_exporter():
     assert o.params == t.params + 16 * 16
     assert o.macs == t.macs
     assert abs(o.flops - t.flops) <= 0.01 * t.flops
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v3_large"])
+def test_onnx_moves_the_bytes_torch_moves(name):
+    """One traffic model (formulas/memory.py) in both frontends. With BatchNorm folded, both
+    graphs run the same ops, so the bytes are equal, with one difference that is PyTorch's:
+    its max-pool kernel (meta, CUDA) also writes int64 argmax indices, which ONNX's MaxPool
+    with one output does not. Models whose exports differ in structure move different
+    bytes, and the docs say why (vit_b_16: PyTorch's fused attention never writes the
+    S×S scores that ONNX's MatMul → Softmax → MatMul does; convnext: ONNX materialises
+    the permutes PyTorch keeps as views)."""
+    model, inputs = _model(name)
+    model.eval()
+    o = nncost.analyze_onnx(export(model, *inputs)).total
+    t = nncost.analyze(model, *inputs, fold_bn=True).total
+    indices = 8 * 64 * 56 * 56 if name == "resnet50" else 0  # resnet50's one max pool: [1, 64, 56, 56] int64 indices
+    assert o.read_bytes == t.read_bytes
+    assert o.write_bytes + indices == t.write_bytes
+    assert o.by_dtype.keys() == t.by_dtype.keys() == {"float32"}

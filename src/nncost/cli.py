@@ -75,6 +75,7 @@ def _parser_layer() -> argparse.ArgumentParser:
     p.add_argument("expression", help='e.g. "nn.Conv2d(3, 64, kernel_size=3, padding=1)"')
     _common(p)
     p.add_argument("--explain", action="store_true", help="print each formula with the numbers substituted")
+    p.add_argument("--dtype", default=None, help="dtype the layer runs in, for its bytes (float32 default, bf16, fp16, fp64)")
     p.add_argument("--rnn-bias", choices=("torch", "single"), default="torch",
                    help="torch: two bias vectors per gate (nn.LSTM); single: one (the seed, Keras)")
     p.add_argument("--list", action="store_true", help=argparse.SUPPRESS)
@@ -212,7 +213,8 @@ def _run_layer(argv: Sequence[str]) -> int:
         return 0
     a = _parser_layer().parse_args(argv)
     with op_costs(dict(a.op_cost)), _warnings_last():
-        report = analyze_layer(a.expression, [s for _, s in a.input_shape] or None, flops=a.flops, rnn_bias=a.rnn_bias)
+        report = analyze_layer(a.expression, [s for _, s in a.input_shape] or None, flops=a.flops, rnn_bias=a.rnn_bias,
+                               dtype=a.dtype or "float32")
         _emit(render(report, a.format, width=a.width, explain=a.explain), a.output)
     return 0
 

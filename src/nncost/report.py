@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .cost import Cost
+from .formulas.memory import intensity
 
 __all__ = ["SCHEMA_VERSION", "ParamCount", "Node", "Totals", "Working", "Report"]
 
@@ -55,12 +56,18 @@ class Node:
     unsupported: dict[str, int] = field(default_factory=dict)  # op -> count, in this subtree
     backward_macs: int = 0  # when a backward pass was counted
     backward_flops: int = 0
-    read_bytes: int | None = None  # bytes of the inputs its ops read (weights included); None: not computed
-    write_bytes: int | None = None  # bytes of the outputs its ops write; None: not computed
+    read_bytes: int | None = None  # bytes its ops read (inputs and weights, each operand once per op); None: not computed
+    write_bytes: int | None = None  # bytes its ops wrote; None: not computed
+    by_dtype: dict[str, dict[str, int]] = field(default_factory=dict)  # dtype ops ran in -> {"macs", "flops"} (forward)
 
     @property
     def cost(self) -> Cost:
         return Cost(self.macs, self.flops)
+
+    @property
+    def arithmetic_intensity(self) -> float | None:
+        """Forward FLOPs per byte of memory traffic (read + written); None where bytes are unknown or zero."""
+        return intensity(self.flops, self.read_bytes, self.write_bytes)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -69,6 +76,7 @@ class Node:
         d["trainable_params"] = p.trainable
         d["non_trainable_params"] = p.non_trainable
         d["buffers"] = p.buffers
+        d["arithmetic_intensity"] = self.arithmetic_intensity
         return d
 
 
@@ -84,8 +92,13 @@ class Totals:
     flops: int
     backward_macs: int = 0  # 0 unless the report counted a backward pass
     backward_flops: int = 0
-    read_bytes: int | None = None  # memory traffic, where the frontend computes it (ONNX)
+    read_bytes: int | None = None  # memory traffic of every op (None where the frontend does not compute it)
     write_bytes: int | None = None
+    by_dtype: dict[str, dict[str, int]] = field(default_factory=dict)  # forward MACs and FLOPs by the dtype ops ran in
+
+    @property
+    def arithmetic_intensity(self) -> float | None:
+        return intensity(self.flops, self.read_bytes, self.write_bytes)
 
     @property
     def train_macs(self) -> int:
@@ -139,6 +152,7 @@ class Report:
             backward_flops=r.backward_flops,
             read_bytes=r.read_bytes,
             write_bytes=r.write_bytes,
+            by_dtype=r.by_dtype,
         )
 
     def __iter__(self) -> Iterator[Node]:
@@ -165,7 +179,8 @@ class Report:
             "frontend": self.frontend,
             "conventions": self.conventions,
             "inputs": self.inputs,
-            "total": {**asdict(self.total), "train_macs": self.total.train_macs, "train_flops": self.total.train_flops},
+            "total": {**asdict(self.total), "train_macs": self.total.train_macs, "train_flops": self.total.train_flops,
+                      "arithmetic_intensity": self.total.arithmetic_intensity},
             "unsupported": self.unsupported,
             "ignored": self.ignored,
             "notes": self.notes,

@@ -218,10 +218,12 @@ class _Proc:
 
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_serve, args=(child, self.work, self.options, self.warm), daemon=True)
-        self.proc.start()
-        child.close()
-        self.conn, self.task, self.done = parent, None, 0
+        proc = self.ctx.Process(target=_serve, args=(child, self.work, self.options, self.warm), daemon=True)
+        try:
+            proc.start()
+        finally:  # a worker that never started leaves nothing to stop
+            child.close()
+        self.proc, self.conn, self.task, self.done = proc, parent, None, 0
 
     def give(self, task: Task) -> None:
         self.task, self.started = task, time.monotonic()

@@ -286,7 +286,8 @@ def analyze_spec(
                 raise ModelSpecError(f"--{opt.replace('_', '-')} is not available for ONNX models")
         return analyze_onnx(spec, {n: s for n, s in input_shapes if n is not None},
                             positional=[s for n, s in input_shapes if n is None],
-                            flops=options.get("flops", "seed"), strict=bool(options.get("strict", False)))
+                            flops=options.get("flops", "seed"), strict=bool(options.get("strict", False)),
+                            dtype=options.get("dtype"))
     if spec.startswith("hf:"):
         from .hf import analyze_hf
 

@@ -17,9 +17,12 @@ from typing import Any
 from ..conventions import conventions
 from ..cost import FlopsConvention, RnnBias
 from ..errors import LayerSpecError, ShapeError
-from ..report import Node, Report, Working
+from ..formulas.memory import gather_read_bytes, tensor_bytes
+from ..formulas.shapes import prod
+from ..report import Report, Working
+from ..tree import Entry, Own, build_layers
 from . import dense, functional, pointwise, spatial  # noqa: F401  (registers the catalogue)
-from .base import CATALOGUE, Ctx, bind
+from .base import CATALOGUE, Ctx, LayerResult, W, bind, dims
 from .parse import parse_layer
 
 __all__ = ["analyze_layer", "known_layers"]
@@ -44,19 +47,76 @@ def _shapes(input_shape: Sequence[int] | Sequence[Sequence[int]] | None) -> tupl
     return tuple(out)
 
 
+# bytes per element of the dtypes a layer can run in (its float tensors; indices stay int64)
+_DTYPE_BYTES = {"float32": 4, "fp32": 4, "float": 4, "float16": 2, "fp16": 2, "half": 2, "bfloat16": 2, "bf16": 2,
+                "float64": 8, "fp64": 8}
+_CANONICAL = {4: "float32", 8: "float64"}
+_VIEWS = frozenset({"Flatten", "flatten", "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                    "dropout"})  # in eval: the input itself, nothing moves
+_GATHERS = frozenset({"Embedding", "embedding"})
+_INDEX_BYTES = 8  # int64 indices
+
+
+def _sum(terms: Sequence[str]) -> str:
+    return " + ".join(terms) if terms else "0"
+
+
+def _traffic(name: str, shapes: Sequence[Sequence[int]], res: LayerResult, item: int) -> list[Working]:
+    """The working of the bytes the layer reads and writes as PyTorch runs it (formulas/memory.py)."""
+    if name in _VIEWS:
+        return [W("read_bytes", "0 (in eval a view of its input: nothing moves)", "0", 0),
+                W("write_bytes", "0", "0", 0)]
+    b = 8 * item
+    outs = [dims(s) for s in res.out_shapes]
+    out = sum(tensor_bytes(prod(s), b) for s in res.out_shapes)
+    if name in _GATHERS:  # int64 indices, and only the rows copied out of the table
+        index = sum(tensor_bytes(prod(s), 8 * _INDEX_BYTES) for s in shapes)
+        read = gather_read_bytes(index, out)
+        return [W("read_bytes", "indices·8 + outputs·bytes (only the rows looked up)",
+                  f"({_sum([dims(s) for s in shapes])})·{_INDEX_BYTES} + ({_sum(outs)})·{item}", read),
+                W("write_bytes", "outputs·bytes", f"({_sum(outs)})·{item}", out)]
+    weights = res.params.total + res.params.buffers
+    read = sum(tensor_bytes(prod(s), b) for s in shapes) + tensor_bytes(weights, b)
+    ins = [dims(s) for s in shapes] + ([str(weights)] if weights else [])
+    r_formula, r_sub = "(inputs + weights + buffers)·bytes", f"({_sum(ins)})·{item}"
+    w_formula, w_sub, written = "outputs·bytes", f"({_sum(outs)})·{item}", out
+    if name.lower().startswith(("maxpool", "max_pool")):  # PyTorch's kernel (meta, CUDA) also writes int64 argmax indices
+        written += sum(tensor_bytes(prod(s), 8 * _INDEX_BYTES) for s in res.out_shapes)
+        w_formula, w_sub = "outputs·bytes + outputs·8 (int64 argmax indices)", f"{w_sub} + ({_sum(outs)})·{_INDEX_BYTES}"
+    if res.stats:  # a norm's mean and 1/std, in float32 or in the layer's dtype
+        size = 4 if res.stats_fp32 else item
+        written += tensor_bytes(res.stats, 8 * size)
+        kind = "fp32 " if res.stats_fp32 else ""
+        w_formula, w_sub = f"outputs·bytes + statistics·{size} ({kind}mean, 1/std)", f"{w_sub} + {res.stats}·{size}"
+    if res.states:  # created as zeros (written), read by the recurrence, final states written
+        st = [dims(s) for s in res.states]
+        states = sum(tensor_bytes(prod(s), b) for s in res.states)
+        read += states
+        written += 2 * states
+        r_formula, r_sub = "(inputs + weights + initial states)·bytes", f"({_sum(ins + st)})·{item}"
+        w_formula, w_sub = "(outputs + 2·states)·bytes (the zero states, the final states)", f"({_sum(outs)} + 2·({_sum(st)}))·{item}"
+    return [W("read_bytes", r_formula, r_sub, read), W("write_bytes", w_formula, w_sub, written)]
+
+
 def analyze_layer(
     expression: str,
     input_shape: Sequence[int] | Sequence[Sequence[int]] | None = None,
     *,
     flops: str | FlopsConvention = FlopsConvention.SEED,
     rnn_bias: str | RnnBias = RnnBias.TORCH,
+    dtype: str = "float32",
 ) -> Report:
     """Cost of one layer such as ``"nn.Conv2d(3, 64, kernel_size=3, padding=1)"``.
 
     ``input_shape`` is one shape, or a list of shapes for layers with several inputs
-    (``matmul``, ``einsum``, ``scaled_dot_product_attention``).
+    (``matmul``, ``einsum``, ``scaled_dot_product_attention``). ``dtype`` (float32,
+    bf16, fp16, fp64) sizes the bytes read and written.
     """
     flops_conv = FlopsConvention(flops)
+    item = _DTYPE_BYTES.get(str(dtype).lower())
+    if item is None:
+        raise LayerSpecError(f"dtype must be one of {', '.join(sorted(_DTYPE_BYTES))}, got {dtype!r}")
+    dtype_name = "bfloat16" if str(dtype).lower() in ("bf16", "bfloat16") else "float16" if item == 2 else _CANONICAL[item]
     bias_conv = RnnBias(rnn_bias)
     call = parse_layer(expression)
     entry = CATALOGUE.binding(call.name)
@@ -70,26 +130,21 @@ def analyze_layer(
     ctx = Ctx(call.name, shapes, bias_conv)
     res = bind(entry, ctx, call.args, call.kwargs)  # type: ignore[arg-type]
     cost = flops_conv.apply(res.cost)
-    working = list(res.working)
+    traffic = _traffic(call.name, shapes, res, item)
+    working = list(res.working) + traffic
     if flops_conv is FlopsConvention.TWO_MAC:
         working = [w for w in working if w.name != "flops"]
         working.append(Working("flops", "2·MACs (--flops 2mac)", f"2·{cost.macs}", cost.flops))
-    node = Node(
-        path="",
-        type=call.name,
-        depth=0,
-        params=res.params,
-        macs=cost.macs,
-        flops=cost.flops,
-        input_shapes=[list(s) for s in shapes],
-        output_shapes=[list(s) for s in res.out_shapes],
-        calls=1,
-    )
+    own = Own(params=res.params, forward=res.cost, read_bytes=traffic[0].value, write_bytes=traffic[1].value,
+              by_dtype={dtype_name: res.cost} if res.cost.macs or res.cost.flops else {})
+    node = build_layers([Entry("", call.name, own, [list(s) for s in shapes], [list(s) for s in res.out_shapes], 1)],
+                        flops_conv)[0]
     return Report(
         model=expression.strip(),
         frontend="layer",
-        conventions=conventions(flops_conv, bias_conv),
-        inputs=[{"name": f"input{i}", "shape": list(s), "dtype": None} for i, s in enumerate(shapes)],
+        conventions=conventions(flops_conv, bias_conv, dtype=dtype_name),
+        inputs=[{"name": f"input{i}", "shape": list(s), "dtype": "int64" if call.name in _GATHERS else dtype_name}
+                for i, s in enumerate(shapes)],
         layers=[node],
         notes=res.notes,
         working=working,

@@ -44,6 +44,9 @@ class LayerResult:
     out_shapes: list[Shape]
     working: list[Working] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stats: int = 0  # statistics PyTorch's kernel also writes (a norm's mean and 1/std per row)
+    stats_fp32: bool = True  # ... in float32 (layer norm) or in the layer's dtype (group norm)
+    states: list[Shape] = field(default_factory=list)  # initial states PyTorch creates (zeros), reads, and writes back
 
 
 Entry = Callable[..., LayerResult]

@@ -185,8 +185,9 @@ def _rnn(ctx: Ctx, mode: str, input_size: Any, hidden_size: Any, num_layers: Any
     ]
     out = tuple(x[:-1]) + (r * dirs,)
     notes = [f"{'one bias per gate (the seed/Keras convention)' if single else 'two bias vectors per gate (PyTorch: b_ih and b_hh)'}"]
-    trainable = params
-    return LayerResult(ParamCount(trainable=trainable), cost, [out], w, notes)
+    lead_n = (nl * dirs, n) if len(x) == 3 else (nl * dirs,)
+    states = [lead_n + (r,)] + ([lead_n + (h,)] if mode == "lstm" else [])  # h0 (and c0 for an LSTM)
+    return LayerResult(ParamCount(trainable=params), cost, [out], w, notes, states=states)
 
 
 def _sum(prefix: str, terms: list[str]) -> str:

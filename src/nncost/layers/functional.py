@@ -132,7 +132,7 @@ def layer_norm(ctx: Ctx, normalized_shape: Any, weight: Any = None, bias: Any = 
     rows = prod(x) // n if n else 0
     working = [_OWNS_NONE, W("flops", "rows·(5·n + 2) + elements·(weight + bias)", f"{rows}·(5·{n} + 2) + {dims(x)}·{k}",
                              cost.flops)]
-    return LayerResult(ParamCount(), cost, [x], working)
+    return LayerResult(ParamCount(), cost, [x], working, stats=2 * rows)
 
 
 @layer("rms_norm")
@@ -159,16 +159,16 @@ def group_norm(ctx: Ctx, num_groups: int, weight: Any = None, bias: Any = None, 
     if len(x) < 2 or x[1] % g:
         raise ShapeError(f"{ctx.name}: the channels (dim 1) of {list(x)} must be divisible by num_groups ({g})")
     wt, b = _affine(ctx, x[1], weight, bias, 1)
-    return _grouped(x, g, "G", wt or b)
+    return _grouped(x, g, "G", wt or b, stats=2 * x[0] * g)
 
 
-def _grouped(x: tuple[int, ...], groups: int, symbol: str, affine: bool) -> LayerResult:
+def _grouped(x: tuple[int, ...], groups: int, symbol: str, affine: bool, stats: int = 0) -> LayerResult:
     """LayerNorm over N·groups rows (GroupNorm; InstanceNorm is one group per channel)."""
     cost = fm.group_norm(prod(x), x[0], groups, affine)
     n = prod(x) // (x[0] * groups)
     working = [_OWNS_NONE, W("flops", f"N·{symbol}·(5·n + 2) + elements·2·affine",
                              f"{x[0]}·{groups}·(5·{n} + 2) + {dims(x)}·{2 * int(affine)}", cost.flops)]
-    return LayerResult(ParamCount(), cost, [x], working)
+    return LayerResult(ParamCount(), cost, [x], working, stats=stats, stats_fp32=False)
 
 
 @layer("batch_norm")
@@ -188,7 +188,7 @@ def batch_norm(ctx: Ctx, running_mean: Any = None, running_var: Any = None, weig
     a = " + 2" if wt and b else ""
     working = [_OWNS_NONE, W("flops", f"elements·(2{a}) + 2·C" + (" + training statistics" if training else ""),
                              f"{dims(x)}·(2{a}) + 2·{c}" if not training else str(cost.flops), cost.flops)]
-    return LayerResult(ParamCount(), cost, [x], working)
+    return LayerResult(ParamCount(), cost, [x], working, stats=2 * c if training else 0)
 
 
 @layer("instance_norm")

@@ -199,7 +199,7 @@ def layer_norm(ctx: Ctx, normalized_shape: Any, eps: float = 1e-5, elementwise_a
     k = int(wt) + int(b)
     w = [W("params", "n·(weight + bias)", f"{n}·{k}", params),
          W("flops", "rows·(5·n + 2) + elements·(weight + bias)", f"{rows}·(5·{n} + 2) + {dims(x)}·{k}", cost.flops)]
-    return LayerResult(ParamCount(trainable=params), cost, [x], w)
+    return LayerResult(ParamCount(trainable=params), cost, [x], w, stats=2 * rows)
 
 
 @layer("RMSNorm")
@@ -230,7 +230,7 @@ def group_norm(ctx: Ctx, num_groups: int, num_channels: int, eps: float = 1e-5, 
     cost = fm.group_norm(prod(x), x[0], g, affine)
     n = prod(x) // (x[0] * g)
     w = [W("flops", "N·G·(5·n + 2) + elements·2·affine", f"{x[0]}·{g}·(5·{n} + 2) + {dims(x)}·{2 * int(affine)}", cost.flops)]
-    return LayerResult(ParamCount(trainable=2 * c if affine else 0), cost, [x], w)
+    return LayerResult(ParamCount(trainable=2 * c if affine else 0), cost, [x], w, stats=2 * x[0] * g, stats_fp32=False)
 
 
 def _upsample(ctx: Ctx, size: Any, scale_factor: Any, mode: str) -> LayerResult:

@@ -56,11 +56,16 @@ def _totals(report: Report) -> list[str]:
         f"MACs          {grouped(t.macs):>20}  ({si(t.macs)})",
         f"FLOPs         {grouped(t.flops):>20}  ({si(t.flops)})",
     ]
-    if t.read_bytes is not None:
+    if t.read_bytes is not None and t.write_bytes is not None:
         from ..units import bytes_iec
 
-        lines.append(f"bytes         reads {bytes_iec(t.read_bytes)}, writes {bytes_iec(t.write_bytes)} "
-                     "(node inputs incl. weights / outputs)")
+        ai = t.arithmetic_intensity
+        lines.append(f"bytes         reads {bytes_iec(t.read_bytes)}, writes {bytes_iec(t.write_bytes)} (each op's operands "
+                     "once, no fusion)" + (f"; {ai:.1f} FLOPs per byte" if ai is not None else ""))
+    if t.by_dtype:
+        lines.append("compute dtype " + ", ".join(f"{d} {_pct(c['macs'], t.macs) if t.macs else _pct(c['flops'], t.flops)}"
+                                              for d, c in sorted(t.by_dtype.items(), key=lambda kv: -kv[1]["macs"]))
+                     + (" of MACs" if t.macs else " of FLOPs"))
     if t.backward_macs or t.backward_flops:
         lines += [
             f"backward MACs {grouped(t.backward_macs):>20}  ({si(t.backward_macs)})",
@@ -143,23 +148,15 @@ def rich_renderable(report: Report, depth: int | None = None, explain: bool = Fa
     from rich.text import Text
 
     parts: list[Any] = [Text("\n".join(_header(report)))]
-    layers = report.with_depth(depth).layers
     if report.frontend != "layer":
-        total_macs = report.total.macs
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-        table.add_column("module", overflow="fold", ratio=3)
-        table.add_column("output shape", overflow="fold", ratio=2)
-        table.add_column("params", justify="right", no_wrap=True)
-        table.add_column("MACs", justify="right", no_wrap=True)
-        table.add_column("FLOPs", justify="right", no_wrap=True)
-        table.add_column("%MACs", justify="right", no_wrap=True)
-        table.add_column("calls", justify="right", no_wrap=True)
-        for node in layers:
-            name = _name(node) + (" ⚠" if node.unsupported else "")
-            table.add_row(
-                name, _shape(node.output_shapes), si(node.params.total), si(node.macs), si(node.flops),
-                _pct(node.macs, total_macs), str(node.calls) if node.calls != 1 else "",
-            )
+        for i, col in enumerate(_COLUMNS):
+            if i < 2:
+                table.add_column(col, overflow="fold", ratio=3 - i)
+            else:
+                table.add_column(col, justify="right", no_wrap=True)
+        for row in _rows(report, depth):
+            table.add_row(*row)
         parts.append(table)
     else:
         node = report.root
@@ -171,13 +168,21 @@ def rich_renderable(report: Report, depth: int | None = None, explain: bool = Fa
     return Group(*parts)
 
 
-_COLUMNS = ("module", "output shape", "params", "MACs", "FLOPs", "%MACs", "calls")
+_COLUMNS = ("module", "output shape", "params", "MACs", "FLOPs", "%MACs", "bytes", "calls")
+
+
+def _traffic(node: Node) -> str:
+    """Bytes moved (read + written), for the table."""
+    if node.read_bytes is None or node.write_bytes is None:
+        return ""
+    return si(node.read_bytes + node.write_bytes)
 
 
 def _rows(report: Report, depth: int | None) -> list[tuple[str, ...]]:
     total_macs = report.total.macs
     return [(_name(node) + (" ⚠" if node.unsupported else ""), _shape(node.output_shapes), si(node.params.total),
-             si(node.macs), si(node.flops), _pct(node.macs, total_macs), str(node.calls) if node.calls != 1 else "")
+             si(node.macs), si(node.flops), _pct(node.macs, total_macs), _traffic(node),
+             str(node.calls) if node.calls != 1 else "")
             for node in report.with_depth(depth).layers]
 
 

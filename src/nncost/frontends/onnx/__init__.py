@@ -19,8 +19,10 @@ import numpy as np
 from ... import symbolic as sym
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import ModelSpecError, NncostError, UnsupportedError, warn
-from ...report import Node, ParamCount, Report
+from ...errors import ModelSpecError, NncostError
+from ...formulas.memory import gather_read_bytes
+from ...report import ParamCount, Report
+from ...tree import Entry, Own, build_layers, check_unsupported, with_ancestors
 from .bindings import ONNX, NodeView, UnknownShape
 from .load import load_model
 from .shapes import PROPAGATED, Shape, bind_inputs, bind_symbols, free_symbols, graph_inputs, infer, light_copy, propagate
@@ -31,6 +33,11 @@ _FLOAT_TYPES = frozenset({1, 10, 11, 14, 15, 16, 17, 18, 19, 20, 23, 24, 25})
 # bits per element of each ONNX element type
 _ITEM_BITS = {1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64, 15: 128,
               16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4}
+
+
+# ops that only relabel a tensor's shape (no data moves) and gathers (formulas/memory.py)
+_VIEWS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Shape", "Size"})
+_GATHERS = frozenset({"Gather", "GatherElements", "GatherND"})
 
 
 def scope_of(name: str | bytes) -> str | None:
@@ -64,6 +71,7 @@ class _Walk:
         self.initializers: dict[str, Any] = initializers or {}
         self.cost: dict[str, Cost] = defaultdict(Cost)
         self.traffic: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # scope -> [read, written] bytes
+        self.by_dtype: dict[str, dict[str, Cost]] = defaultdict(dict)  # scope -> dtype of the op's first input -> cost
         self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
         self.ignored: Counter[str] = Counter()
         self.counted = 0
@@ -129,12 +137,19 @@ class _Walk:
         return (n * _ITEM_BITS[t] + 7) // 8
 
     def count_traffic(self, node: Any, scope: str, times: int) -> None:
-        """Bytes the node reads (every input, weights included) and writes (every output)."""
-        ins = [self.bytes_of(i) for i in node.input if i]
-        outs = [self.bytes_of(o) for o in node.output if o]
+        """Bytes the node reads (every input, weights included) and writes (every output), by
+        formulas/memory.py: views move nothing, a gather reads its indices and the rows it copies."""
+        if node.op_type in _VIEWS:
+            return
+        written = sum(b for b in (self.bytes_of(o) for o in node.output if o) if b is not None)
+        if node.op_type in _GATHERS:
+            index = [self.bytes_of(i) for i in node.input[1:2] if i]
+            read = gather_read_bytes(sum(b for b in index if b is not None), written)
+        else:
+            read = sum(b for b in (self.bytes_of(i) for i in node.input if i) if b is not None)
         acc = self.traffic[scope]
-        acc[0] += sum(b for b in ins if b is not None) * times
-        acc[1] += sum(b for b in outs if b is not None) * times
+        acc[0] += read * times
+        acc[1] += written * times
 
     def node(self, node: Any, scope: str, times: int) -> Cost:
         self.current = node
@@ -162,6 +177,9 @@ class _Walk:
                 self.unsupported[scope][f"{key} ({exc.what})"] += 1
                 return Cost()
             self.cost[scope] += cost
+            if cost.macs or cost.flops:
+                dt = _dtype_name(self.types[node.input[0]]) if node.input and node.input[0] in self.types else "unknown"
+                self.by_dtype[scope][dt] = self.by_dtype[scope].get(dt, Cost()) + cost
             self.counted += 1
             return cost
         if ONNX.ignore_reason(key) is not None:
@@ -184,9 +202,8 @@ class _Walk:
                     self.unsupported[sc].update({op: n * times for op, n in ops.items()})
                 if best_probe is None or c.flops >= best.flops:
                     best, best_probe = c, probe
-            if best_probe is not None:  # the counted branch's memory traffic, in the If's scope like its cost
-                self.traffic[scope][0] += sum(r for r, _ in best_probe.traffic.values()) * times
-                self.traffic[scope][1] += sum(w for _, w in best_probe.traffic.values()) * times
+            if best_probe is not None:  # the counted branch's traffic and dtypes, in the If's scope like its cost
+                self.absorb(best_probe, scope, times)
             self.cost[scope] += best * times
             self.counted += 1
             return best * times
@@ -199,9 +216,18 @@ class _Walk:
         c = probe.graph(body, scope, 1) * (trips * times)
         for sc, ops in probe.unsupported.items():
             self.unsupported[sc].update(ops)
+        self.absorb(probe, scope, trips * times)
         self.cost[scope] += c
         self.counted += 1
         return c
+
+    def absorb(self, probe: _Walk, scope: str, times: int) -> None:
+        """A subgraph's memory traffic and per-dtype costs, run ``times`` times, into ``scope``."""
+        self.traffic[scope][0] += sum(r for r, _ in probe.traffic.values()) * times
+        self.traffic[scope][1] += sum(w for _, w in probe.traffic.values()) * times
+        for per in probe.by_dtype.values():
+            for dt, c in per.items():
+                self.by_dtype[scope][dt] = self.by_dtype[scope].get(dt, Cost()) + c * times
 
     def trip_count(self, node: Any, key: str) -> int | None:
         from onnx import numpy_helper
@@ -291,36 +317,52 @@ def analyze_onnx(
     strict: bool = False,
     name: str | None = None,
     symbolic: bool = True,
+    dtype: str | None = None,
 ) -> Report:
     """Cost of an ONNX model (a path, an ``onnx.ModelProto`` or its serialised bytes; the user's object is not changed).
 
     Dynamic dims left unbound are kept as symbols: when the costs are polynomials in them,
     the report's ``symbolic`` section gives every layer's MACs and FLOPs as formulas
-    (numbers in the report are those formulas at 1 for each symbol).
+    (numbers in the report are those formulas at 1 for each symbol). ``dtype`` (float32,
+    bf16, fp16, fp64) sizes the memory traffic as if every floating-point tensor were
+    stored in it; integer tensors keep their type.
     """
     import onnx
 
     flops_conv = FlopsConvention(flops)
+    float_type = _float_type(dtype)
     model, display, load_notes = load_model(source)
     if isinstance(source, onnx.ModelProto) and model is source:
         model = light_copy(model)  # binding writes input dims: never into the user's proto
     bind_inputs(model, input_shapes or {}, positional)
-    report = _guarded(model, flops_conv, name or display, display)
+    report = _guarded(model, flops_conv, name or display, display, float_type)
     symbols = free_symbols(model)
     if symbols and symbolic:
-        report = _symbolic(model, report, symbols, flops_conv, name or display, display)
+        report = _symbolic(model, report, symbols, flops_conv, name or display, display, float_type)
     report.notes[:0] = load_notes
-    unsupported = report.unsupported
-    if unsupported and strict:
-        raise UnsupportedError("ops not counted: " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())))
-    if unsupported:
-        warn("ONNX nodes not counted (totals are lower bounds): " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())),
-             stacklevel=2)
+    check_unsupported(report.unsupported, strict, "ONNX nodes")
     return report
 
 
-def _guarded(model: Any, flops_conv: FlopsConvention, name: str, display: str) -> Report:
+def _float_type(dtype: str | None) -> int | None:
+    """The ONNX element type every float tensor is counted in (``dtype=``), or None: as stored."""
+    if dtype is None:
+        return None
+    code = _FLOAT_DTYPES.get(str(dtype).lower().removeprefix("torch."))
+    if code is None:
+        raise ModelSpecError(f"dtype must be one of {', '.join(sorted(_FLOAT_DTYPES))} for an ONNX model, got {dtype!r}")
+    return code
+
+
+_FLOAT_DTYPES = {"float32": 1, "fp32": 1, "float": 1, "float16": 10, "fp16": 10, "half": 10, "bfloat16": 16, "bf16": 16,
+                 "float64": 11, "fp64": 11}
+_RETYPED = frozenset({1, 10, 11, 16})  # float32, float16, float64, bfloat16
+
+
+def _guarded(model: Any, flops_conv: FlopsConvention, name: str, display: str, float_type: int | None = None) -> Report:
     shapes, types, folded = infer(model)
+    if float_type is not None:
+        types = {k: float_type if t in _RETYPED else t for k, t in types.items()}
     walk = _Walk(shapes, types)
     walk.folded = folded
     try:
@@ -333,7 +375,8 @@ def _guarded(model: Any, flops_conv: FlopsConvention, name: str, display: str) -
         raise ModelSpecError(f"{display}: cannot analyse this model{where}: {type(exc).__name__}: {str(exc)[:120]}") from None
 
 
-def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsConvention, name: str, display: str) -> Report:
+def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsConvention, name: str, display: str,
+              float_type: int | None = None) -> Report:
     """Replace unknown-shape gaps by formulas in the free symbols, when they exist."""
     import itertools
 
@@ -346,7 +389,7 @@ def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsCon
     for values in points:
         probe = light_copy(model)
         bind_symbols(probe, values)
-        r = _guarded(probe, flops_conv, name, display)
+        r = _guarded(probe, flops_conv, name, display, float_type)
         if any("shape unknown" in k for k in r.unsupported):
             base.notes.append(f"shapes stay unknown with {', '.join(symbols)} bound; bind them with --input-shape")
             return base
@@ -374,6 +417,14 @@ def _symbolic(model: Any, base: Report, symbols: list[str], flops_conv: FlopsCon
         node.flops = int(sym.evaluate(exprs["flops"], symbols, ones))
         node.read_bytes = int(sym.evaluate(exprs["read_bytes"], symbols, ones))
         node.write_bytes = int(sym.evaluate(exprs["write_bytes"], symbols, ones))
+        for dt, costs in node.by_dtype.items():  # each dtype's share, at the same point
+            for m in ("macs", "flops"):
+
+                def share(v: Mapping[str, int], p: str = node.path, d: str = dt, m: str = m) -> int:
+                    return int(by_path[tuple(v[s] for s in symbols)][p].by_dtype.get(d, {}).get(m, 0))
+
+                poly = sym.fit(symbols, share)
+                costs[m] = int(sym.evaluate(poly, symbols, ones)) if poly is not None else costs[m]
     shapes = {n.path: n for n in base.layers}
     for node in first.layers:  # keep the symbolic shapes of the unbound graph for display
         if node.path in shapes:
@@ -402,44 +453,26 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
     states = _state_constants(g)
 
     # the tree: every scope and its ancestors; numbers include descendants
-    paths = set(walk.ops) | set(walk.cost) | set(walk.unsupported) | set(params)
-    full: set[str] = {""}
-    for p in paths:
-        parts = p.split(".") if p else []
-        for i in range(1, len(parts) + 1):
-            full.add(".".join(parts[:i]))
-    order = sorted(full, key=lambda p: [] if not p else p.split("."))
-    acc = {p: [0, 0, 0, 0, 0] for p in order}
-    uns: dict[str, Counter[str]] = {p: Counter() for p in order}
-    for p in order:
-        c = walk.cost.get(p, Cost())
-        rw = walk.traffic.get(p, [0, 0])
-        own = [params.get(p, 0), c.macs, c.flops, rw[0], rw[1]]
-        chain = [""] + [".".join(p.split(".")[:i]) for i in range(1, len(p.split(".")) + 1)] if p else [""]
-        for a in chain:
-            for k in range(5):
-                acc[a][k] += own[k]
-            uns[a].update(walk.unsupported.get(p, {}))
+    order = with_ancestors(set(walk.ops) | set(walk.cost) | set(walk.unsupported) | set(params))
     parents = {q.rsplit(".", 1)[0] for q in order if "." in q}  # scopes with a child scope
-    nodes = []
+    entries = []
     for p in order:
         ops = walk.ops.get(p, [])
         children = p in parents if p else True
         kind = ops[0].op_type if len(ops) == 1 and not children else ("Graph" if not p else "Scope")
         first, last = (ops[0], ops[-1]) if ops else (None, None)
-        cost = flops_conv.apply(Cost(acc[p][1], acc[p][2]))
-        nodes.append(Node(
-            path=p, type=kind, depth=0 if not p else p.count(".") + 1, params=ParamCount(trainable=acc[p][0]),
-            macs=cost.macs, flops=cost.flops,
+        rw = walk.traffic.get(p, (0, 0))
+        entries.append(Entry(
+            p, kind, Own(params=ParamCount(trainable=params.get(p, 0)), forward=walk.cost.get(p, Cost()), read_bytes=rw[0],
+                         write_bytes=rw[1], unsupported=walk.unsupported.get(p, {}), by_dtype=walk.by_dtype.get(p, {})),
             input_shapes=[list(shapes[first.input[0]])] if first is not None and first.input and first.input[0] in shapes else [],
-            output_shapes=[list(shapes[last.output[0]])] if last is not None and last.output[0] in shapes else [],
-            calls=1, unsupported=dict(uns[p]), read_bytes=acc[p][3], write_bytes=acc[p][4],
-        ))
+            output_shapes=[list(shapes[last.output[0]])] if last is not None and last.output[0] in shapes else [], calls=1))
+    nodes = build_layers(entries, flops_conv)
     if not nodes[0].output_shapes:
         nodes[0].output_shapes = [list(shapes[o.name]) for o in g.output if o.name in shapes]
         nodes[0].input_shapes = [list(shapes[i.name]) for i in graph_inputs(model) if i.name in shapes]
     total_nodes = len(g.node)
-    unsupported = dict(uns[""])
+    unsupported = dict(nodes[0].unsupported)
     notes = [f"{walk.counted} of {total_nodes} nodes counted, {sum(walk.ignored.values())} free (views, shapes, copies), "
              f"{sum(unsupported.values())} not counted"]
     if generated:
@@ -452,8 +485,8 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
             notes.append("every input's shape is given, but some shapes or counts depend on values the graph reads from its "
                          "inputs (a size, axes or k given as data), which nncost does not read")
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
-    inputs = [{"name": i.name, "shape": list(shapes.get(i.name, ())), "dtype": _dtype_name(i.type.tensor_type.elem_type)}
-              for i in graph_inputs(model)]
+    inputs = [{"name": i.name, "shape": list(shapes.get(i.name, ())),
+               "dtype": _dtype_name(walk.types.get(i.name, i.type.tensor_type.elem_type))} for i in graph_inputs(model)]
     return Report(
         model=name, frontend="onnx",
         conventions=conventions(flops_conv, None, params="float initializers of rank >= 1, each once (ONNX records no trainability)"),
@@ -465,9 +498,17 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
 
 
 def _dtype_name(t: int) -> str:
-    from onnx import helper
+    """An ONNX element type by PyTorch's name for it (float32, bfloat16, float8_e4m3fn, int4, ...)."""
+    from onnx import TensorProto
 
     try:
-        return str(helper.tensor_dtype_to_np_dtype(t))
-    except Exception:
+        name = TensorProto.DataType.Name(t).lower()
+    except ValueError:
         return str(t)
+    return _DTYPE_NAMES.get(name, name)
+
+
+_DTYPE_NAMES = {"float": "float32", "double": "float64", "float16": "float16", "bfloat16": "bfloat16", "bool": "bool",
+                "float8e4m3fn": "float8_e4m3fn", "float8e4m3fnuz": "float8_e4m3fnuz", "float8e5m2": "float8_e5m2",
+                "float8e5m2fnuz": "float8_e5m2fnuz", "float8e8m0": "float8_e8m0fnu", "float4e2m1": "float4_e2m1fn_x2",
+                "complex64": "complex64", "complex128": "complex128", "string": "string"}

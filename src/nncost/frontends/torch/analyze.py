@@ -10,8 +10,9 @@ from torch.nn.utils.rnn import PackedSequence
 
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
-from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, UnsupportedError, first_line, warn
-from ...report import Node, ParamCount, Report
+from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, first_line
+from ...report import ParamCount, Report
+from ...tree import Entry, Own, build_layers, check_unsupported
 from .capture import Capture, run_capture
 from .quantized import packed_numel
 
@@ -157,16 +158,21 @@ def _params(model: torch.nn.Module, paths: Sequence[tuple[str, torch.nn.Module]]
 
 
 def _fold_bn(cap: Capture, own: dict[str, ParamCount], modules: dict[str, torch.nn.Module]) -> int:
-    """Fold each BatchNorm that directly follows a conv/linear (seed §4)."""
+    """Fold each BatchNorm that directly follows a conv/linear (seed §4): its cost and traffic go,
+    and a producer without a bias gains one (C parameters, read with the weight)."""
     folded = 0
     for bn_path, producer in cap.bn_after.items():
         bn = modules[bn_path]
         c = int(bn.num_features)  # type: ignore[arg-type]
         cap.fwd[bn_path] = [0, 0]
+        cap.traffic[bn_path] = [0, 0]
+        cap.by_dtype[bn_path] = {}
         own[bn_path] = ParamCount()
         prod_mod = modules.get(producer)
         if prod_mod is not None and getattr(prod_mod, "bias", None) is None:
             own[producer] = own[producer] + ParamCount(trainable=c)
+            weight = getattr(prod_mod, "weight", None)
+            cap.traffic[producer][0] += c * (weight.element_size() if isinstance(weight, torch.Tensor) else 4)
         folded += 1
     return folded
 
@@ -180,34 +186,19 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
         n = _fold_bn(cap, own, modules)
         notes.append(f"fold-BN: {n} BatchNorm layer{'s' if n != 1 else ''} folded into the preceding conv/linear "
                      "(their params and FLOPs removed; a bias added where the conv had none)")
-    # own numbers per module, then one pass from the leaves up: each node adds into its parent
-    index = {p: i for i, (p, _) in enumerate(named)}
-    acc: list[list[int]] = []
-    unsupported: list[dict[str, int]] = []
-    for path, _ in named:
-        o, f, b = own[path], cap.fwd.get(path, (0, 0)), cap.bwd.get(path, (0, 0))
-        acc.append([o.trainable, o.non_trainable, o.buffers, f[0], f[1], b[0], b[1]])
-        unsupported.append(dict(cap.unsupported.get(path, {})))
-    for i in range(len(named) - 1, 0, -1):
-        parent = index.get(named[i][0].rpartition(".")[0], 0)
-        a, pa = acc[i], acc[parent]
-        for k in range(7):
-            pa[k] += a[k]
-        for op, n in unsupported[i].items():
-            unsupported[parent][op] = unsupported[parent].get(op, 0) + n
-    nodes = []
-    for (path, module), a, uns in zip(named, acc, unsupported):
-        fwd, bwd = flops.apply(Cost(a[3], a[4])), flops.apply(Cost(a[5], a[6]))
-        nodes.append(Node(
-            path=path, type=type(module).__name__, depth=0 if not path else path.count(".") + 1,
-            params=ParamCount(a[0], a[1], a[2]), macs=fwd.macs, flops=fwd.flops, input_shapes=cap.in_shapes.get(path, []),
-            output_shapes=cap.out_shapes.get(path, []), calls=cap.calls.get(path, 0), unsupported=uns,
-            backward_macs=bwd.macs, backward_flops=bwd.flops,
-        ))
+    entries = []
+    for path, module in named:
+        f, b = cap.fwd.get(path, (0, 0)), cap.bwd.get(path, (0, 0))
+        rw = cap.traffic.get(path, (0, 0))
+        entries.append(Entry(path, type(module).__name__, Own(
+            params=own[path], forward=Cost(f[0], f[1]), backward=Cost(b[0], b[1]), read_bytes=rw[0], write_bytes=rw[1],
+            unsupported=cap.unsupported.get(path, {}), by_dtype={k: Cost(*v) for k, v in cap.by_dtype.get(path, {}).items()},
+        ), cap.in_shapes.get(path, []), cap.out_shapes.get(path, []), cap.calls.get(path, 0)))
+    nodes = build_layers(entries, flops)
     att = flops.apply(Cost(cap.attention[0], cap.attention[1]))
     return Report(
         model=name, frontend="torch", conventions=conventions(flops, None, **extra_conv), inputs=inputs,
-        layers=nodes, unsupported=unsupported[0], ignored=dict(cap.ignored), notes=notes,
+        layers=nodes, unsupported=dict(nodes[0].unsupported), ignored=dict(cap.ignored), notes=notes,
         extra={"breakdown": {"attention": {"macs": att.macs, "flops": att.flops}}},
     )
 
@@ -385,9 +376,5 @@ def analyze(
     in_desc = [describe(f"input{i}", t) for i, t in enumerate(a)] + [describe(n, t) for n, t in k.items()]
     report = _build(model, name or type(model).__name__, cap, flops_conv, fold_bn, in_desc, notes,
                     {"device": ran.type, "mode": "train" if train else "eval", "backward": backward, "fold_bn": fold_bn})
-    if report.unsupported:
-        ops = ", ".join(f"{op} x{n}" for op, n in sorted(report.unsupported.items()))
-        if strict:
-            raise UnsupportedError(f"ops with no formula (not counted): {ops}")
-        warn(f"ops with no formula were not counted (totals are lower bounds): {ops}", stacklevel=2)
+    check_unsupported(report.unsupported, strict, "ops with no formula")
     return report

@@ -29,10 +29,12 @@ from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakIdKeyDictionary
 
 from ...cost import Cost
-from . import ignored as _ignored  # noqa: F401  (registers the ignore list)
+from ...formulas.memory import gather_read_bytes
 from .bindings import ATEN, ATTENTION_OPS, SPARSE_AWARE
 from .functions import FUNCTIONS
+from .ignored import TRAFFIC
 from .metafast import FAST_META
+from .quantized import unpack_linear
 from .vision_ops import NeedsValues
 
 __all__ = ["Capture", "run_capture", "output_tensors", "DATA_DEPENDENT"]
@@ -67,6 +69,8 @@ class Capture:
     data_dependent: Counter[str] = field(default_factory=Counter)  # ops whose result's shape depends on values
     backward_ran: bool = False
     recomputed: list[int] = field(default_factory=lambda: [0, 0])  # MACs, FLOPs of forwards re-run in the backward
+    traffic: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # forward [read, written] bytes
+    by_dtype: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(dict))  # forward [MACs, FLOPs] by dtype
     output: Any = None
 
 
@@ -84,7 +88,11 @@ class _State:
         self.kinds: dict[Any, tuple[str, Any]] = {}
         self.failed: tuple[BaseException, str] | None = None  # (exception, innermost module it left)
 
-    def add(self, cost: Cost, attention: Cost | None = None) -> None:
+    def add(self, cost: Cost, attention: Cost | None = None, dtype: str | None = None) -> None:
+        if dtype is not None and not self.in_backward and (cost.macs or cost.flops):
+            d = self.cap.by_dtype[self.stack[-1] if self.stack else ""].setdefault(dtype, [0, 0])
+            d[0] += cost.macs
+            d[1] += cost.flops
         if attention is not None and not self.in_backward:
             self.cap.attention[0] += attention.macs
             self.cap.attention[1] += attention.flops
@@ -102,11 +110,77 @@ class _State:
         acc[0] += cost.macs
         acc[1] += cost.flops
 
+    def move(self, mode: str, args: Any, kwargs: dict[str, Any], out: Any) -> None:
+        """Record a forward op's memory traffic (formulas/memory.py) for the running module."""
+        if self.in_backward or mode == "none":
+            return
+        if mode == "bn":
+            mode = "first" if len(args) > 5 and args[5] is False else "rw"
+        written = sum(_nbytes(t) for t in _flat(out[0] if mode == "first" else out))
+        if mode == "write":
+            read = 0
+        elif mode == "gather":
+            read = gather_read_bytes(sum(_nbytes(t) for t in _flat(args) if not t.is_floating_point()), written)
+        elif mode == "copy":
+            read = _nbytes(args[1]) if len(args) > 1 and isinstance(args[1], torch.Tensor) else 0
+        else:
+            read = sum(_nbytes(t) for t in _flat(args)) + sum(_nbytes(t) for t in _flat(kwargs.values()) if t is not out)
+            read += sum(_packed_bytes(a) for a in args if isinstance(a, torch.ScriptObject))
+        acc = self.cap.traffic[self.stack[-1] if self.stack else ""]
+        acc[0] += read
+        acc[1] += written
+
     def current(self) -> str:
         if self.in_backward and not self.stack:
             node = torch._C._current_autograd_node()
             return _metadata(node).get(_TAG, "") if node is not None else ""
         return self.stack[-1] if self.stack else ""
+
+
+def _flat(x: Any) -> list[torch.Tensor]:
+    """The tensors among an op's arguments or outputs (one level of lists: cat's inputs, RNN weights)."""
+    if isinstance(x, torch.Tensor):
+        return [x]
+    out: list[torch.Tensor] = []
+    if isinstance(x, (tuple, list)) or type(x).__name__ == "dict_values":
+        for a in x:
+            if isinstance(a, torch.Tensor):
+                out.append(a)
+            elif isinstance(a, (tuple, list)):
+                out.extend(t for t in a if isinstance(t, torch.Tensor))
+    return out
+
+
+def _nbytes(t: torch.Tensor) -> int:
+    """Bytes of the distinct elements a tensor addresses: an expanded (stride-0) dim is read once."""
+    if t.layout != torch.strided:
+        return 0
+    n = t.numel()
+    if n and not t.is_contiguous():
+        n = 1
+        for size, stride in zip(t.shape, t.stride()):
+            if stride:
+                n *= size
+    return n * t.element_size()
+
+
+def _packed_bytes(obj: Any) -> int:
+    """Bytes of a quantized linear's packed weight and bias (int8 or fp16 weights, as stored)."""
+    try:
+        w, b = unpack_linear(obj)
+    except Exception:  # noqa: BLE001 - not a packed linear (an RNN cell's parameters): no weight bytes known
+        return 0
+    return w.numel() * w.element_size() + (b.numel() * b.element_size() if b is not None else 0)
+
+
+def _dtype(args: Any, func: Any = None) -> str | None:
+    """The dtype an op runs in: that of its first tensor operand; torch.ao's quantized kernels
+    (``quantized::linear_dynamic`` quantizes its float input on the fly) run in int8, or fp16."""
+    if func is not None and func.namespace == "quantized":
+        return "float16" if "fp16" in func.overloadpacket.__name__ else "int8"
+    for t in _flat(args):
+        return str(t.dtype).removeprefix("torch.")
+    return None
 
 
 def _metadata(node: Any) -> dict[str, Any]:
@@ -181,18 +255,20 @@ class _Dispatch(TorchDispatchMode):
                 cost = count(args, kwargs, out)
             except NeedsValues:
                 st.cap.unsupported[st.current()][f"{func.overloadpacket.__name__} (needs values)"] += 1
+                st.move("rw", args, kwargs, out)
                 return out
-            st.add(cost, cost if func.overloadpacket in ATTENTION_OPS else None)
+            st.add(cost, cost if func.overloadpacket in ATTENTION_OPS else None, _dtype(args, func))
+            st.move(TRAFFIC.get(func.overloadpacket, "rw"), args, kwargs, out)
             if st.track_bn and func.overloadpacket in _PRODUCERS and isinstance(out, torch.Tensor):
                 st.producers[out] = st.current()
             return out
         if what == "ignore":
             st.cap.ignored[func.overloadpacket.__name__] += 1
-            if b is not None and not kwargs.get("out"):
-                out = b(args, kwargs)
-                if out is not None:
-                    return out
-            return func(*args, **kwargs)
+            out = b(args, kwargs) if b is not None and not kwargs.get("out") else None
+            if out is None:
+                out = func(*args, **kwargs)
+            st.move(TRAFFIC.get(func.overloadpacket, "rw"), args, kwargs, out)
+            return out
         if what == "decomp":
             with self:
                 return b(*args, **kwargs)
@@ -201,7 +277,9 @@ class _Dispatch(TorchDispatchMode):
         if r is not NotImplemented:
             return r
         st.cap.unsupported[st.current()][str(func.overloadpacket.__name__)] += 1
-        return func(*args, **kwargs)
+        out = func(*args, **kwargs)
+        st.move("rw", args, kwargs, out)
+        return out
 
 
 class _Functions(TorchFunctionMode):
@@ -219,7 +297,7 @@ class _Functions(TorchFunctionMode):
             fast = st.fast and not (torch.is_grad_enabled() and any(
                 isinstance(t, torch.Tensor) and t.requires_grad for t in tree_leaves((args, kwargs))))
             cost, quick, attention = b(args, kwargs, fast)
-            st.add(cost, attention)
+            st.add(cost, attention, _dtype(args))
             if quick is not None:
                 out = quick
             else:
@@ -228,6 +306,7 @@ class _Functions(TorchFunctionMode):
                     out = func(*args, **kwargs)
                 finally:
                     st.suppress -= 1
+            st.move("rw", args, kwargs, out)  # one fused kernel: its operands and results, not its insides
         if st.backward and (not st.in_backward or st.stack):  # a forward re-run by checkpointing tags its nodes too
             _tag(out, st.stack[-1] if st.stack else "")
         return out

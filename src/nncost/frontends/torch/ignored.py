@@ -10,7 +10,7 @@ import torch
 
 from .bindings import ATEN
 
-__all__ = ["IGNORED_GROUPS"]
+__all__ = ["IGNORED_GROUPS", "TRAFFIC"]
 
 aten = torch.ops.aten
 
@@ -57,3 +57,22 @@ IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
 
 for _reason, _names in IGNORED_GROUPS.items():
     ATEN.ignore([getattr(aten, n) for n in _names if hasattr(aten, n) and getattr(aten, n) not in ATEN], _reason)
+
+# Memory traffic of the ops above (formulas/memory.py): an op not listed reads every tensor operand once and
+# writes its outputs. Views and metadata move nothing; allocations and random draws only write (``empty`` not
+# even that); a gather reads its indices and the rows it copies; ``copy_`` reads its source, not its destination;
+# "first": only the first output is written.
+_NO_TRAFFIC = {*IGNORED_GROUPS["view (same storage, no arithmetic)"], *IGNORED_GROUPS["metadata and control (no tensor arithmetic)"],
+               "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "resize_", "resize_as_", "set_"}
+_WRITE_ONLY = {*IGNORED_GROUPS["allocation or fill (constants, no arithmetic on data)"],
+               *IGNORED_GROUPS["random numbers (sampling, not model arithmetic)"]} - _NO_TRAFFIC
+_GATHER = {"embedding", "index", "index_select", "gather", "take", "_unsafe_index"}
+TRAFFIC: dict[object, str] = {
+    **{getattr(aten, n): "write" for n in _WRITE_ONLY if hasattr(aten, n)},
+    **{getattr(aten, n): "none" for n in _NO_TRAFFIC - {"_unsafe_index"} if hasattr(aten, n)},
+    **{getattr(aten, n): "gather" for n in _GATHER if hasattr(aten, n)},
+    aten.copy_: "copy",
+    # eval-mode batch norm also returns per-channel statistics that meta fills and the CPU leaves empty: not data
+    aten._native_batch_norm_legit_no_training: "first",
+    aten.native_batch_norm: "bn",  # "first" when its training argument is False
+}
