@@ -14,12 +14,12 @@ onnx = pytest.importorskip("onnx")
 import numpy as np  # noqa: E402  (onnx needs it)
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
 
 import nncost  # noqa: E402
 from nncost import Cost, analyze_onnx  # noqa: E402
 from nncost import formulas as fm  # noqa: E402
 from nncost.errors import ModelSpecError, NncostError, ShapeError, UnsupportedError  # noqa: E402
-from onnx import TensorProto, helper  # noqa: E402
 from onnx_models import loop, lstm, single, tiny_cnn  # noqa: E402
 
 CONV = 2 * 16 * 32 * 32 * 3 * 3 * 3  # N·C_out·H·W·C_in·k·k with N = 2
