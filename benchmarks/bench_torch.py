@@ -5,7 +5,8 @@
 Every tool analyses the same model instance with the same thread count (1); the time is
 the analysis call only (median of --repeat runs after one warm-up). Peers run as their
 users run them (real CPU tensors; torch.utils.flop_counter also on meta); "nncost, no
-bytes" is nncost with its memory-traffic bookkeeping off, to show what it costs. Also printed:
+memory" is nncost with its memory bookkeeping (tensor lifetimes, bytes per op, dtypes) off,
+to show what the memory view costs. Also printed:
 a bare forward on CPU and on meta, and what each tool reports (GMACs, or GFLOPs/2 for the
 tools that count 2 × MACs), so their disagreements are visible.
 
@@ -53,17 +54,18 @@ def t_nncost(m: nn.Module, x: tuple[Any, ...]) -> float:
     return nncost.analyze(m, *x).total.macs / 1e9
 
 
-def t_nncost_no_traffic(m: nn.Module, x: tuple[Any, ...]) -> float:
-    """nncost with the per-op memory-traffic bookkeeping switched off: what bytes and dtypes cost."""
-    from nncost.frontends.torch import capture
+def t_nncost_no_memory(m: nn.Module, x: tuple[Any, ...]) -> float:
+    """nncost with its memory bookkeeping switched off (bytes per op, dtypes, tensor lifetimes): what memory costs."""
+    from nncost.frontends.torch import capture, lifetime
 
-    move, add = capture._State.move, capture._State.add
+    move, add, produced = capture._State.move, capture._State.add, lifetime.Lifetimes.produced
     capture._State.move = lambda *a, **k: None  # type: ignore[method-assign]
     capture._State.add = lambda self, cost, attention=None, dtype=None: add(self, cost, attention)  # type: ignore[method-assign]
+    lifetime.Lifetimes.produced = lambda *a, **k: None  # type: ignore[method-assign]
     try:
         return nncost.analyze(m, *x).total.macs / 1e9
     finally:
-        capture._State.move, capture._State.add = move, add  # type: ignore[method-assign]
+        capture._State.move, capture._State.add, lifetime.Lifetimes.produced = move, add, produced  # type: ignore[method-assign]
 
 
 def t_flop_counter(device: str) -> Callable[[nn.Module, tuple[Any, ...]], float]:
@@ -123,7 +125,7 @@ def t_calflops(m: nn.Module, x: tuple[Any, ...]) -> float:
 
 def tools() -> dict[str, Callable[[nn.Module, tuple[Any, ...]], float]]:
     out: dict[str, Callable[[nn.Module, tuple[Any, ...]], float]] = {"nncost (meta)": t_nncost,
-                                                                     "nncost, no bytes": t_nncost_no_traffic}
+                                                                     "nncost, no memory": t_nncost_no_memory}
     out["flop_counter (cpu)"] = t_flop_counter("cpu")
     out["flop_counter (meta)"] = t_flop_counter("meta")
     for name, make in (("fvcore", lambda: t_fvcore), ("ptflops pytorch", lambda: t_ptflops("pytorch")),
@@ -185,7 +187,7 @@ def main() -> None:
         if best_peer is not None and ours is not None:
             print(f"   fastest peer / nncost = {best_peer / ours:.2f}x")
         if ours is not None and rows[1][1] is not None:
-            print(f"   bytes and dtypes add {100 * (ours / rows[1][1] - 1):+.1f}% to nncost's time")
+            print(f"   memory (lifetimes, bytes, dtypes) adds {100 * (ours / rows[1][1] - 1):+.1f}% to nncost's time")
 
 
 if __name__ == "__main__":

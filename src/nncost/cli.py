@@ -103,6 +103,12 @@ def _parser_model() -> argparse.ArgumentParser:
                    help="hf: weights per quantization scale for int8/int4/fp8 weight bytes (default 128, GPTQ/AWQ's)")
     p.add_argument("--device", default="meta", help="meta (default: no memory, no compute), cpu or cuda")
     p.add_argument("--backward", action="store_true", help="also count the backward pass (a training step)")
+    p.add_argument("--optimizer", default=None, metavar="NAME",
+                   help="with --backward: sgd, momentum, adam or adamw (default) for the optimizer states")
+    p.add_argument("--precision", default=None, metavar="P",
+                   help="with --backward: fp32, bf16, fp16, bf16-mixed or fp16-mixed (default: the dtype the model runs in)")
+    p.add_argument("--checkpoint", default=None, metavar="PATTERN",
+                   help="with --backward: checkpoint the activations of modules matching PATTERN (globs, comma-separated)")
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
     p.add_argument("--train", action="store_true", help="run the model in train mode (default: eval)")
     p.add_argument("--strict", action="store_true", help="fail if any op is unsupported")
@@ -243,6 +249,7 @@ def _run_model(argv: Sequence[str]) -> int:
             flops=a.flops,
             strict=a.strict,
             trust_pickle=a.trust_pickle,
+            **{k: v for k, v in (("optimizer", a.optimizer), ("precision", a.precision), ("checkpoint", a.checkpoint)) if v},
             **llm,
         )
         _emit(render(report, a.format, width=a.width, depth=a.depth), a.output)

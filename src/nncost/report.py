@@ -14,7 +14,7 @@ from typing import Any
 from .cost import Cost
 from .formulas.memory import intensity
 
-__all__ = ["SCHEMA_VERSION", "ParamCount", "Node", "Totals", "Working", "Report"]
+__all__ = ["SCHEMA_VERSION", "ParamCount", "Node", "Totals", "Working", "Memory", "Report"]
 
 SCHEMA_VERSION = 1
 
@@ -59,6 +59,8 @@ class Node:
     read_bytes: int | None = None  # bytes its ops read (inputs and weights, each operand once per op); None: not computed
     write_bytes: int | None = None  # bytes its ops wrote; None: not computed
     by_dtype: dict[str, dict[str, int]] = field(default_factory=dict)  # dtype ops ran in -> {"macs", "flops"} (forward)
+    output_bytes: int | None = None  # bytes of its outputs (first call; not a sum over children)
+    saved_activation_bytes: int | None = None  # bytes autograd saved for backward in this subtree (with a backward pass)
 
     @property
     def cost(self) -> Cost:
@@ -120,6 +122,33 @@ class Working:
 
 
 @dataclass
+class Memory:
+    """Where the memory goes (docs/memory.md), in bytes. Training terms are None without a backward pass."""
+
+    weights: int  # parameters and buffers at the dtype the model runs in, shared ones once
+    inputs: int  # the example inputs
+    activation_peak: int  # most bytes of tensors made by the forward alive at once (inference: no_grad)
+    inference_peak: int  # weights + inputs + activation_peak
+    inference_peak_module: str  # the module running when the peak was reached
+    timeline: list[tuple[str, str, int]] = field(default_factory=list)  # (module, enter|exit, live activation bytes)
+    optimizer: str | None = None
+    precision: str | None = None
+    gradients: int | None = None
+    master_weights: int | None = None  # fp32 copies kept by a mixed precision (0 otherwise)
+    optimizer_states: int | None = None
+    saved_activations: int | None = None  # what autograd saved for backward, each storage once
+    optimizer_step_transient: int | None = None  # temporaries of the optimizer step (its largest parameter)
+    training_peak: int | None = None
+    training_peak_module: str | None = None
+    checkpoint: str | None = None  # the activation-checkpointing pattern, when given
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["timeline"] = [list(e) for e in self.timeline]
+        return d
+
+
+@dataclass
 class Report:
     """What a network (or one layer) costs."""
 
@@ -133,6 +162,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     working: list[Working] = field(default_factory=list)  # the calculator's --explain
     extra: dict[str, Any] = field(default_factory=dict)  # frontend-specific sections
+    memory: Memory | None = None  # the memory view, where the frontend computes it
 
     @property
     def root(self) -> Node:
@@ -186,6 +216,7 @@ class Report:
             "notes": self.notes,
             "working": [asdict(w) for w in self.working],
             "layers": [n.to_dict() for n in self.layers],
+            **({"memory": self.memory.to_dict()} if self.memory is not None else {}),
             **self.extra,
         }
 

@@ -32,6 +32,7 @@ class Own:
     write_bytes: int = 0  # bytes its ops wrote
     unsupported: Mapping[str, int] = field(default_factory=dict)  # op -> times it ran here with no formula
     by_dtype: Mapping[str, Cost] = field(default_factory=dict)  # forward cost by the dtype its ops ran in
+    saved_bytes: int = 0  # bytes autograd saved for backward while it ran
 
 
 @dataclass
@@ -44,17 +45,18 @@ class Entry:
     input_shapes: list[list[Any]] = field(default_factory=list)
     output_shapes: list[list[Any]] = field(default_factory=list)
     calls: int = 0
+    output_bytes: int | None = None  # its outputs' bytes (a node's own: not summed)
 
 
 class _Acc:
     """Running subtree totals of one node (plain ints: the torch frontend sums thousands of modules)."""
 
-    __slots__ = ("tr", "nt", "bf", "fm", "ff", "bm", "bfl", "rb", "wb", "uns", "dt")
+    __slots__ = ("tr", "nt", "bf", "fm", "ff", "bm", "bfl", "rb", "wb", "sv", "uns", "dt")
 
     def __init__(self, o: Own) -> None:
         self.tr, self.nt, self.bf = o.params.trainable, o.params.non_trainable, o.params.buffers
         self.fm, self.ff, self.bm, self.bfl = o.forward.macs, o.forward.flops, o.backward.macs, o.backward.flops
-        self.rb, self.wb = o.read_bytes, o.write_bytes
+        self.rb, self.wb, self.sv = o.read_bytes, o.write_bytes, o.saved_bytes
         self.uns: dict[str, int] = dict(o.unsupported)
         self.dt: dict[str, list[int]] = {k: [c.macs, c.flops] for k, c in o.by_dtype.items()}
 
@@ -68,6 +70,7 @@ class _Acc:
         self.bfl += c.bfl
         self.rb += c.rb
         self.wb += c.wb
+        self.sv += c.sv
         for op, n in c.uns.items():
             self.uns[op] = self.uns.get(op, 0) + n
         for k, (m, f) in c.dt.items():
@@ -89,11 +92,13 @@ def _parent(path: str, index: Mapping[str, int]) -> int:
     return 0
 
 
-def build_layers(entries: Sequence[Entry], flops: FlopsConvention, *, traffic: bool = True) -> list[Node]:
+def build_layers(entries: Sequence[Entry], flops: FlopsConvention, *, traffic: bool = True,
+                 saved: bool = False) -> list[Node]:
     """The report's nodes: every entry with its subtree's totals (``entries[0]`` is the root).
 
     ``traffic=False`` leaves ``read_bytes``/``write_bytes`` as None (a frontend that did not
-    compute them); the FLOPs convention is applied to the summed costs.
+    compute them), ``saved=False`` leaves ``saved_activation_bytes`` None (no backward pass
+    was followed); the FLOPs convention is applied to the summed costs.
     """
     if not entries or entries[0].path != "":
         raise ValueError("build_layers needs the root (path '') first")
@@ -113,6 +118,7 @@ def build_layers(entries: Sequence[Entry], flops: FlopsConvention, *, traffic: b
             macs=fwd.macs, flops=fwd.flops, input_shapes=e.input_shapes, output_shapes=e.output_shapes, calls=e.calls,
             unsupported=a.uns, backward_macs=bwd.macs, backward_flops=bwd.flops,
             read_bytes=a.rb if traffic else None, write_bytes=a.wb if traffic else None, by_dtype=by_dtype,
+            output_bytes=e.output_bytes, saved_activation_bytes=a.sv if saved else None,
         ))
     return nodes
 

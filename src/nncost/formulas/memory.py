@@ -9,7 +9,7 @@ concatenations read and write. A gather (embedding lookup, ``index_select``, ONN
 
 from __future__ import annotations
 
-__all__ = ["tensor_bytes", "gather_read_bytes", "intensity"]
+__all__ = ["OPTIMIZER_STATES", "PRECISIONS", "tensor_bytes", "gather_read_bytes", "intensity", "training_state_bytes"]
 
 
 def tensor_bytes(numel: int, bits: int) -> int:
@@ -27,3 +27,23 @@ def intensity(flops: int, read: int | None, written: int | None) -> float | None
     if read is None or written is None or read + written == 0:
         return None
     return flops / (read + written)
+
+
+# optimizer states per trainable parameter (tensors of the parameter's size)
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+# training precisions: (bytes of weights, activations and gradients; whether fp32 master weights and states are kept)
+PRECISIONS = {"fp64": (8, False), "fp32": (4, False), "bf16": (2, False), "fp16": (2, False),
+              "bf16-mixed": (2, True), "fp16-mixed": (2, True)}
+
+
+def training_state_bytes(trainable: int, optimizer: str, precision: str) -> tuple[int, int, int]:
+    """(gradients, fp32 master weights, optimizer states) in bytes for ``trainable`` parameters.
+
+    Gradients have the weights' width. A mixed precision keeps an fp32 master copy of every
+    trainable weight and fp32 optimizer states (Rajbhandari et al. 2020, ZeRO, §3: 2 + 2 + 12
+    bytes per parameter with Adam); a pure one keeps the states at the weights' width.
+    SGD has no state, momentum one tensor, Adam and AdamW two (first and second moments).
+    """
+    width, mixed = PRECISIONS[precision]
+    states = OPTIMIZER_STATES[optimizer] * trainable * (4 if mixed else width)
+    return trainable * width, trainable * 4 if mixed else 0, states

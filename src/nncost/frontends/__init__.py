@@ -281,7 +281,7 @@ def analyze_spec(
     if spec.lower().endswith(".onnx"):  # never imports torch
         from .onnx import analyze_onnx
 
-        for opt in ("backward", "fold_bn", "train"):
+        for opt in ("backward", "fold_bn", "train", "optimizer", "precision", "checkpoint"):
             if options.get(opt):
                 raise ModelSpecError(f"--{opt.replace('_', '-')} is not available for ONNX models")
         return analyze_onnx(spec, {n: s for n, s in input_shapes if n is not None},

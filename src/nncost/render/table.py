@@ -72,6 +72,24 @@ def _totals(report: Report) -> list[str]:
             f"backward FLOPs{grouped(t.backward_flops):>20}  ({si(t.backward_flops)})",
             f"train step    {grouped(t.train_flops):>20}  FLOPs ({si(t.train_flops)}, forward + backward)",
         ]
+    return lines + _memory(report)
+
+
+def _memory(report: Report) -> list[str]:
+    """The memory block: what the weights, an inference pass and a training step hold (docs/memory.md)."""
+    from ..units import bytes_iec as b
+
+    m = report.memory
+    if m is None:
+        return []
+    lines = [f"memory        weights {b(m.weights)}, inputs {b(m.inputs)}; inference peak {b(m.inference_peak)} "
+             f"(activations {b(m.activation_peak)}" + (f", at {m.inference_peak_module})" if m.inference_peak_module else ")")]
+    if m.training_peak is not None:
+        master = f", fp32 master weights {b(m.master_weights)}" if m.master_weights else ""
+        ckpt = f", checkpointing {m.checkpoint}" if m.checkpoint else ""
+        lines.append(f"training step {m.optimizer}, {m.precision}{ckpt}: gradients {b(m.gradients)}{master}, optimizer states "
+                     f"{b(m.optimizer_states)}, saved activations {b(m.saved_activations)}; peak {b(m.training_peak)} "
+                     f"(at {m.training_peak_module})")
     return lines
 
 

@@ -11,8 +11,8 @@ from ..units import grouped
 __all__ = ["COLUMNS", "BACKWARD_COLUMNS", "columns", "to_csv", "to_markdown"]
 
 COLUMNS = ("path", "type", "depth", "params", "trainable_params", "non_trainable_params", "buffers",
-           "macs", "flops", "calls", "input_shapes", "output_shapes", "read_bytes", "write_bytes")
-BACKWARD_COLUMNS = ("backward_macs", "backward_flops", "train_macs", "train_flops")
+           "macs", "flops", "calls", "input_shapes", "output_shapes", "read_bytes", "write_bytes", "output_bytes")
+BACKWARD_COLUMNS = ("backward_macs", "backward_flops", "train_macs", "train_flops", "saved_activation_bytes")
 
 
 def _backward(report: Report) -> bool:
@@ -72,6 +72,15 @@ def to_markdown(report: Report) -> str:
         if bwd:
             row += f" {grouped(node.backward_macs)} | {grouped(node.backward_flops)} |"
         out.append(row)
+    m = report.memory
+    if m is not None:
+        line = (f"Memory (bytes): weights {grouped(m.weights)}, inputs {grouped(m.inputs)}, inference peak "
+                f"{grouped(m.inference_peak)}")
+        if m.training_peak is not None:
+            line += (f"; training step ({m.optimizer}, {m.precision}): gradients {grouped(m.gradients)}, optimizer states "
+                     f"{grouped(m.optimizer_states)}, saved activations {grouped(m.saved_activations)}, peak "
+                     f"{grouped(m.training_peak)}")
+        out += ["", line]
     if report.unsupported:
         out += ["", "Unsupported (not counted): " + ", ".join(f"`{k}` ×{v}" for k, v in sorted(report.unsupported.items()))]
     if report.notes:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch.nn.utils.rnn import PackedSequence
+from torch.nn.utils.stateless import _reparametrize_module
 
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
 from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, first_line
-from ...report import ParamCount, Report
+from ...formulas.memory import OPTIMIZER_STATES, PRECISIONS, training_state_bytes
+from ...report import Memory, ParamCount, Report
 from ...tree import Entry, Own, build_layers, check_unsupported
 from .capture import Capture, run_capture
+from .lifetime import Lifetimes, optimizer_step_transient, storage_key
 from .quantized import packed_numel
 
 __all__ = ["analyze"]
@@ -178,7 +183,8 @@ def _fold_bn(cap: Capture, own: dict[str, ParamCount], modules: dict[str, torch.
 
 
 def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConvention, fold_bn: bool,
-           inputs: list[dict[str, Any]], notes: list[str], extra_conv: dict[str, Any]) -> Report:
+           inputs: list[dict[str, Any]], notes: list[str], extra_conv: dict[str, Any],
+           saved: Mapping[str, int] | None = None) -> Report:
     named = list(model.named_modules())
     modules = dict(named)
     own = _params(model, named)
@@ -193,8 +199,9 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
         entries.append(Entry(path, type(module).__name__, Own(
             params=own[path], forward=Cost(f[0], f[1]), backward=Cost(b[0], b[1]), read_bytes=rw[0], write_bytes=rw[1],
             unsupported=cap.unsupported.get(path, {}), by_dtype={k: Cost(*v) for k, v in cap.by_dtype.get(path, {}).items()},
-        ), cap.in_shapes.get(path, []), cap.out_shapes.get(path, []), cap.calls.get(path, 0)))
-    nodes = build_layers(entries, flops)
+            saved_bytes=saved.get(path, 0) if saved is not None else 0,
+        ), cap.in_shapes.get(path, []), cap.out_shapes.get(path, []), cap.calls.get(path, 0), cap.out_bytes.get(path, 0)))
+    nodes = build_layers(entries, flops, saved=saved is not None)
     att = flops.apply(Cost(cap.attention[0], cap.attention[1]))
     return Report(
         model=name, frontend="torch", conventions=conventions(flops, None, **extra_conv), inputs=inputs,
@@ -228,6 +235,125 @@ def _analyze_lazy(model: torch.nn.Module, args: list[Any], kw: dict[str, Any], o
     return report
 
 
+_PRECISION_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, "bf16-mixed": torch.bfloat16,
+                     "fp16-mixed": torch.float16}
+
+
+def _training_options(optimizer: str | None, precision: str | None, checkpoint: str | None, backward: bool,
+                      dt: torch.dtype | None) -> tuple[str, str | None, torch.dtype | None]:
+    """Check the training-step options; (optimizer, precision, the dtype the model runs in)."""
+    given = [f"{n}={v!r}" for n, v in (("optimizer", optimizer), ("precision", precision), ("checkpoint", checkpoint)) if v]
+    if given and not backward:
+        raise InputError(f"{', '.join(given)} only apply to a training step: count one with backward=True (--backward)")
+    opt = (optimizer or "adamw").lower()
+    if opt not in OPTIMIZER_STATES:
+        raise InputError(f"optimizer must be one of {', '.join(OPTIMIZER_STATES)}, got {optimizer!r}")
+    if precision is None:
+        return opt, None, dt
+    prec = precision.lower()
+    if prec not in _PRECISION_DTYPES:
+        raise InputError(f"precision must be one of {', '.join(_PRECISION_DTYPES)}, got {precision!r}")
+    want = _PRECISION_DTYPES[prec]
+    if dt is not None and dt != want:
+        raise InputError(f"precision {prec} computes in {str(want).removeprefix('torch.')}, but dtype "
+                         f"{str(dt).removeprefix('torch.')} was given: give one of them")
+    return opt, prec, want
+
+
+def _checkpoint_targets(named: Sequence[tuple[str, torch.nn.Module]], pattern: str) -> list[tuple[str, torch.nn.Module]]:
+    """The modules whose paths match one of the comma-separated glob patterns (outermost ones only)."""
+    import fnmatch
+
+    pats = [p.strip() for p in pattern.split(",") if p.strip()]
+    hits = [(p, m) for p, m in named if p and any(fnmatch.fnmatchcase(p, q) for q in pats)]
+    outer = [(p, m) for p, m in hits if not any(p.startswith(q + ".") for q, _ in hits)]
+    if not outer:
+        sample = ", ".join(p for p, _ in named[1:6])
+        raise InputError(f"checkpoint pattern {pattern!r} matches no module (module paths look like: {sample})")
+    return outer
+
+
+def _checkpointed(targets: Sequence[tuple[str, torch.nn.Module]], life: Lifetimes) -> None:
+    """Run each target's forward under torch.utils.checkpoint (non-reentrant): it keeps its inputs, not its insides."""
+    from torch.utils.checkpoint import checkpoint as ckpt
+
+    for path, m in targets:
+        forward = m.forward
+
+        def run(*a: Any, _f: Any = forward, _p: str = path, **k: Any) -> Any:
+            if not torch.is_grad_enabled():
+                return _f(*a, **k)
+            given = _tensors(list(a)) + _tensors(k)
+            for t in given:  # what the checkpoint keeps for its recomputation
+                life.pack(t, _p)
+            real = any(t.device.type != "meta" for t in given)  # meta draws no random numbers to replay
+            return ckpt(_f, *a, use_reentrant=False, preserve_rng_state=real, **k)
+
+        m.__dict__["forward"] = run
+
+
+def _tensors(x: Any) -> list[torch.Tensor]:
+    from torch.utils._pytree import tree_leaves
+
+    return [t for t in tree_leaves(x) if isinstance(t, torch.Tensor)]
+
+
+def _storage_bytes(ts: Sequence[torch.Tensor]) -> int:
+    seen: dict[int, int] = {}
+    for t in ts:
+        key = storage_key(t)
+        if key is not None:
+            seen[key[0]] = key[1]
+    return sum(seen.values())
+
+
+def _weights(model: torch.nn.Module, dt: torch.dtype | None) -> tuple[int, int, tuple[int, ...] | None]:
+    """(bytes of parameters and buffers at the dtype the model runs in — shared once, packed quantized weights
+    at their stored width —, trainable elements, shape of the largest trainable parameter)."""
+    from .capture import _packed_bytes
+
+    total, trainable, largest, seen = 0, 0, None, set()
+    for t in [*model.parameters(), *model.buffers()]:
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        want = dt if dt is not None and t.dtype.is_floating_point else t.dtype
+        total += t.numel() * want.itemsize
+        if isinstance(t, torch.nn.Parameter) and t.requires_grad:
+            trainable += t.numel()
+            if largest is None or t.numel() > math.prod(largest):
+                largest = tuple(t.shape)
+    for m in model.modules():
+        packed = m.__dict__.get("_packed_params")
+        if isinstance(packed, torch.ScriptObject):
+            total += _packed_bytes(packed)
+    return total, trainable, largest
+
+
+def _memory(model: torch.nn.Module, dt: torch.dtype | None, inputs: list[torch.Tensor], infer: Lifetimes,
+            train: Lifetimes | None, optimizer: str, precision: str | None, checkpoint: str | None) -> Memory:
+    weights, trainable, largest = _weights(model, dt)
+    ins = _storage_bytes(inputs)
+    mem = Memory(weights=weights, inputs=ins, activation_peak=infer.peak, inference_peak=weights + ins + infer.peak,
+                 inference_peak_module=infer.peak_module, timeline=infer.timeline)
+    if train is None:
+        return mem
+    run_dtype = dt or next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
+    prec = precision or {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float64: "fp64"}.get(run_dtype, "fp32")
+    grads, master, states = training_state_bytes(trainable, optimizer, prec)
+    step_dtype = torch.float32 if PRECISIONS[prec][1] else run_dtype
+    transient = optimizer_step_transient(largest, step_dtype, optimizer) if largest is not None else 0
+    fwd_bwd = weights + master + ins + train.peak  # gradients are made (and kept) during the backward: in train.peak
+    step = weights + master + grads + transient
+    mem.optimizer, mem.precision, mem.checkpoint = optimizer, prec, checkpoint
+    mem.gradients, mem.master_weights, mem.optimizer_states = grads, master, states
+    mem.saved_activations = sum(train.saved.values())
+    mem.optimizer_step_transient = transient
+    mem.training_peak = states + max(fwd_bwd, step)
+    mem.training_peak_module = train.peak_module if fwd_bwd >= step else "optimizer.step"
+    return mem
+
+
 def analyze(
     model: torch.nn.Module,
     *example_inputs: Any,
@@ -241,6 +367,9 @@ def analyze(
     flops: str | FlopsConvention = FlopsConvention.SEED,
     strict: bool = False,
     name: str | None = None,
+    optimizer: str | None = None,
+    precision: str | None = None,
+    checkpoint: str | None = None,
     **kwargs: Any,
 ) -> Report:
     """Count ``model``'s cost for one forward pass (and its backward with ``backward=True``).
@@ -250,6 +379,13 @@ def analyze(
     plain keywords (``input_ids=(1, 128)``; names with ids/mask/position become int64).
     ``device="meta"`` (default) needs no weight memory; ``"cpu"``/``"cuda"`` run for real.
     The model is never moved or modified, and its train/eval modes are restored.
+
+    Memory (``report.memory``, docs/memory.md): weights, inputs and the peak of live
+    tensors in an inference pass (no_grad) always; with ``backward=True`` also a training
+    step's gradients, optimizer states (``optimizer``: sgd, momentum, adam, adamw — the
+    default), saved activations and peak, at ``precision`` (fp32, bf16, fp16, bf16-mixed,
+    fp16-mixed; default: the dtype the model runs in). ``checkpoint="layers.*"`` checkpoints
+    the activations of the modules whose paths match (comma-separated glob patterns).
     """
     if not isinstance(model, torch.nn.Module):
         raise InputError(f"model must be a torch.nn.Module (nncost.analyze also takes a spec string such as "
@@ -258,6 +394,7 @@ def analyze(
     flops_conv = FlopsConvention(flops)
     dev = _device(device)
     dt = _dtype(dtype)
+    opt, prec, dt = _training_options(optimizer, precision, checkpoint, backward, dt)
     args: list[Any] = list(example_inputs)
     if input_shape is not None:
         if _is_shape(input_shape):
@@ -275,10 +412,12 @@ def analyze(
 
     if any(torch.nn.parameter.is_lazy(t) for t in [*model.parameters(), *model.buffers()]):
         return _analyze_lazy(model, args, kw, dict(dtype=dtype, device=device, backward=backward, fold_bn=fold_bn,
-                                                   train=train, flops=flops, strict=strict, name=name))
+                                                   train=train, flops=flops, strict=strict, name=name, optimizer=optimizer,
+                                                   precision=precision, checkpoint=checkpoint))
     named = list(model.named_modules())
     paths = {id(m): p for p, m in named}
     modes = {m: m.training for _, m in named}
+    ckpt_modules = _checkpoint_targets(named, checkpoint) if checkpoint else []
     # a forward may rebind plain attributes (torchvision's AnchorGenerator moves its cell anchors to the
     # input's device; caches): each module's attributes are put back as they were after the run
     # taken once the modes are set (restoring keeps them): module -> (attributes, their names, their ids)
@@ -295,19 +434,25 @@ def analyze(
                 now.clear()
                 now.update(saved)
 
-    def attempt(d: torch.device) -> tuple[Capture, list[Any], dict[str, Any]]:
+    def attempt(d: torch.device, bw: bool = backward) -> tuple[Capture, list[Any], dict[str, Any], Lifetimes]:
         gen = torch.Generator(device=d).manual_seed(SEED) if d.type != "meta" else None
         a = [_materialise(x, f"input{i}", d, dt, gen) for i, x in enumerate(args)]
         k = {n: _materialise(v, n, d, dt, gen) for n, v in kw.items()}
-        direct = d.type == "meta" and dt is None and not backward and all(
+        direct = d.type == "meta" and dt is None and not bw and all(
             t.device.type == "meta" for t in [*model.parameters(), *model.buffers()])
         stand = {} if direct else _stand_ins(model, d, dt)
+        life = Lifetimes([*stand.values(), *_tensors(a), *_tensors(k),
+                          *([*model.parameters(), *model.buffers()] if direct else [])])
+        if bw and checkpoint:
+            _checkpointed(ckpt_modules, life)  # undone by restore() with every attribute the run changed
 
         def call() -> Any:
-            with torch.set_grad_enabled(backward):
-                if direct:  # already shape-only, and nothing will be written to it
-                    return model(*a, **k)
-                return torch.func.functional_call(model, stand, tuple(a), k, strict=False)
+            with torch.set_grad_enabled(bw):
+                return model(*a, **k)
+
+        # the stand-ins replace the weights for the forward and the backward (a checkpoint recomputes in it):
+        # what torch.func.functional_call does for a call, held for the whole run
+        swapped = contextlib.nullcontext() if direct else _reparametrize_module(model, stand, tie_weights=True, strict=False)
 
         devices = [d.index or 0] if d.type == "cuda" else []
         real = d.type != "meta"  # meta kernels draw no random numbers: nothing to fork or seed
@@ -315,11 +460,12 @@ def analyze(
             if real:
                 torch.manual_seed(SEED)  # the model's own draws (dropout, sampling) repeat; the user's RNG is restored
             try:
-                cap = run_capture(model, call, paths, backward=backward, fast=d.type == "meta",
-                                  bn_types=_BN_TYPES if fold_bn else ())
+                with swapped:
+                    cap = run_capture(model, call, paths, backward=bw, fast=d.type == "meta",
+                                      bn_types=_BN_TYPES if fold_bn else (), life=life)
             finally:
                 restore()
-        return cap, a, k
+        return cap, a, k, life
 
     def failed(exc: Exception, d: torch.device) -> InputError:
         where = f" in module '{exc.nncost_module}'" if getattr(exc, "nncost_module", "") else ""  # type: ignore[attr-defined]
@@ -334,7 +480,7 @@ def analyze(
         attrs.update((m, (dict(m.__dict__), tuple(m.__dict__), tuple(map(id, m.__dict__.values())))) for _, m in named)
         with torch.inference_mode(False):
             try:
-                cap, a, k = attempt(dev)
+                cap, a, k, life = attempt(dev)
                 ran = dev
             except NncostError:
                 raise
@@ -346,7 +492,7 @@ def analyze(
                 if dev.type != "meta":
                     raise failed(exc, dev) from exc
                 try:
-                    cap, a, k = attempt(torch.device("cpu"))
+                    cap, a, k, life = attempt(torch.device("cpu"))
                 except NncostError:
                     raise
                 except Exception:
@@ -354,6 +500,14 @@ def analyze(
                 notes.append(f"this model cannot run on the meta device ({first_line(exc, 120, named=False)}); "
                              "counted with real CPU tensors instead")
                 ran = torch.device("cpu")
+            life_inf = life
+            if backward:  # the inference memory is that of a no_grad pass, which frees activations as it goes
+                try:
+                    life_inf = attempt(ran, False)[3]
+                except NncostError:
+                    raise
+                except Exception as exc:
+                    raise failed(exc, ran) from exc
     finally:  # each attempt restored the attributes it changed; the modes come back here
         for m, mode in modes.items():
             m.training = mode
@@ -375,6 +529,8 @@ def analyze(
 
     in_desc = [describe(f"input{i}", t) for i, t in enumerate(a)] + [describe(n, t) for n, t in k.items()]
     report = _build(model, name or type(model).__name__, cap, flops_conv, fold_bn, in_desc, notes,
-                    {"device": ran.type, "mode": "train" if train else "eval", "backward": backward, "fold_bn": fold_bn})
+                    {"device": ran.type, "mode": "train" if train else "eval", "backward": backward, "fold_bn": fold_bn},
+                    saved=life.saved if backward else None)
+    report.memory = _memory(model, dt, _tensors(a) + _tensors(k), life_inf, life if backward else None, opt, prec, checkpoint)
     check_unsupported(report.unsupported, strict, "ops with no formula")
     return report

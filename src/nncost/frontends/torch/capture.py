@@ -9,12 +9,13 @@
 - With ``backward=True`` every autograd node is tagged with the module that created it,
   and backward ops are attributed through ``torch._C._current_autograd_node()``.
 
-The user's model is never moved or modified: ``torch.func.functional_call`` swaps in
+The user's model is never moved or modified: its weights are swapped (as ``torch.func.functional_call`` does) for
 stand-in tensors (meta by default) for the duration of the call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from collections import Counter, defaultdict
@@ -31,8 +32,9 @@ from torch.utils.weak import WeakIdKeyDictionary
 from ...cost import Cost
 from ...formulas.memory import gather_read_bytes
 from .bindings import ATEN, ATTENTION_OPS, SPARSE_AWARE
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, META_FUSED
 from .ignored import TRAFFIC
+from .lifetime import Lifetimes
 from .metafast import FAST_META
 from .quantized import unpack_linear
 from .vision_ops import NeedsValues
@@ -72,6 +74,7 @@ class Capture:
     traffic: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # forward [read, written] bytes
     by_dtype: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(dict))  # forward [MACs, FLOPs] by dtype
     output: Any = None
+    out_bytes: dict[str, int] = field(default_factory=dict)  # module -> bytes of its outputs (first call)
 
 
 class _State:
@@ -86,7 +89,10 @@ class _State:
         self.track_bn = track_bn
         self.producers: WeakIdKeyDictionary = WeakIdKeyDictionary()  # output tensor -> producing module (ids are reused)
         self.kinds: dict[Any, tuple[str, Any]] = {}
-        self.failed: tuple[BaseException, str] | None = None  # (exception, innermost module it left)
+        # (id of the exception, innermost module it left): not the exception, whose traceback would keep every
+        # frame's tensors alive (a checkpoint stops its recomputation by raising, and goes on)
+        self.failed: tuple[int, str] | None = None
+        self.life: Lifetimes | None = None  # tensor lifetimes, when memory is tracked
 
     def add(self, cost: Cost, attention: Cost | None = None, dtype: str | None = None) -> None:
         if dtype is not None and not self.in_backward and (cost.macs or cost.flops):
@@ -129,6 +135,11 @@ class _State:
         acc = self.cap.traffic[self.stack[-1] if self.stack else ""]
         acc[0] += read
         acc[1] += written
+
+    def where(self) -> str:
+        """The running module, marked when it is its backward that runs (for the memory peak)."""
+        path = self.current()
+        return f"{path or '(model)'} (backward)" if self.in_backward and not self.stack else path
 
     def current(self) -> str:
         if self.in_backward and not self.stack:
@@ -225,6 +236,13 @@ class _Dispatch(TorchDispatchMode):
         st = self.st
         if st.suppress:
             return func(*args, **kwargs)
+        out = self._handle(func, args, kwargs)
+        if st.life is not None:
+            st.life.produced(out, st.where())
+        return out
+
+    def _handle(self, func: Any, args: Any, kwargs: dict[str, Any]) -> Any:
+        st = self.st
         kind = st.kinds.get(func)
         if func.overloadpacket is torch.ops.aten.index and not st.in_backward and any(
                 isinstance(i, torch.Tensor) and i.dtype in (torch.bool, torch.uint8) for i in args[1]):
@@ -248,6 +266,11 @@ class _Dispatch(TorchDispatchMode):
             count = b
             out = func(*args, **kwargs)
         if what in ("quick", "count"):
+            if func.overloadpacket is _BN and len(args) > 5 and args[5] is False and isinstance(out, tuple) \
+                    and out[0].device.type == "meta":
+                # eval-mode batch norm: the CPU kernel returns empty statistics (its backward reads the running
+                # ones); meta fills them with C values, which autograd would then save. Keep what the CPU keeps.
+                out = (out[0], out[1].new_empty(0), out[2].new_empty(0))
             if _sparse(args) and func.overloadpacket not in SPARSE_AWARE:
                 st.cap.unsupported[st.current()][f"{func.overloadpacket.__name__} (sparse)"] += 1
                 return out
@@ -292,26 +315,31 @@ class _Functions(TorchFunctionMode):
         st = self.st
         b = FUNCTIONS.get(func)
         if b is None or st.suppress:
-            out = func(*args, **kwargs)
+            fused = META_FUSED.get(func)
+            run = fused(args, kwargs) if fused is not None else None
+            out = run() if run is not None else func(*args, **kwargs)
         else:
             fast = st.fast and not (torch.is_grad_enabled() and any(
                 isinstance(t, torch.Tensor) and t.requires_grad for t in tree_leaves((args, kwargs))))
             cost, quick, attention = b(args, kwargs, fast)
             st.add(cost, attention, _dtype(args))
-            if quick is not None:
+            if quick is not None and not callable(quick):
                 out = quick
             else:
                 st.suppress += 1
                 try:
-                    out = func(*args, **kwargs)
+                    out = quick() if quick is not None else func(*args, **kwargs)
                 finally:
                     st.suppress -= 1
             st.move("rw", args, kwargs, out)  # one fused kernel: its operands and results, not its insides
+            if st.life is not None:
+                st.life.produced(out, st.where())
         if st.backward and (not st.in_backward or st.stack):  # a forward re-run by checkpointing tags its nodes too
             _tag(out, st.stack[-1] if st.stack else "")
         return out
 
 
+_BN = torch.ops.aten.native_batch_norm
 _INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
 
@@ -354,9 +382,12 @@ def run_capture(
     backward: bool,
     fast: bool,
     bn_types: tuple[type, ...] = (),
+    life: Lifetimes | None = None,
 ) -> Capture:
-    """Run ``call()`` (which runs ``model``) under the counting modes and hooks."""
+    """Run ``call()`` (which runs ``model``) under the counting modes and hooks; with ``life``,
+    every tensor's lifetime (and, with ``backward``, what autograd saves) is followed too."""
     st = _State(paths, backward, fast, bool(bn_types))
+    st.life = life
     cap = st.cap
 
     def pre(module: torch.nn.Module, args: Any) -> None:
@@ -365,6 +396,8 @@ def run_capture(
             return
         st.stack.append(path)
         cap.calls[path] += 1
+        if life is not None and not st.in_backward:
+            life.event(path, "enter")
         if path not in cap.in_shapes:
             cap.in_shapes[path] = _shapes(args)
         if bn_types and isinstance(module, bn_types) and args and isinstance(args[0], torch.Tensor):
@@ -378,12 +411,15 @@ def run_capture(
             return
         exc = sys.exc_info()[1]
         if exc is not None:  # forward is raising (an always-called hook): remember the innermost module once
-            if st.failed is None or st.failed[0] is not exc:
-                st.failed = (exc, path)
+            if st.failed is None or st.failed[0] != id(exc):
+                st.failed = (id(exc), path)
         elif path not in cap.out_shapes:
             cap.out_shapes[path] = _shapes(output)
+            cap.out_bytes[path] = sum(_nbytes(t) for t in tree_leaves(output) if isinstance(t, torch.Tensor))
         if st.stack and st.stack[-1] == path:
             st.stack.pop()
+        if life is not None and not st.in_backward:
+            life.event(path, "exit")
 
     h1 = torch.nn.modules.module.register_module_forward_pre_hook(pre)
     h2 = torch.nn.modules.module.register_module_forward_hook(post, always_call=True)  # pops even when forward raises
@@ -391,7 +427,7 @@ def run_capture(
         try:
             _run(st, call, backward)
         except Exception as exc:
-            where = st.failed[1] if st.failed is not None and st.failed[0] is exc else st.stack[-1] if st.stack else ""
+            where = st.failed[1] if st.failed is not None and st.failed[0] == id(exc) else st.stack[-1] if st.stack else ""
             exc.nncost_module = where  # type: ignore[attr-defined]
             raise
     finally:
@@ -420,8 +456,21 @@ def output_tensors(x: Any, _depth: int = 0) -> list[torch.Tensor]:
     return [t for item in items for t in output_tensors(item, _depth + 1)]
 
 
+def _unpack(t: torch.Tensor) -> torch.Tensor:
+    return t
+
+
 def _run(st: _State, call: Callable[[], Any], backward: bool) -> None:
-    with _Functions(st), _Dispatch(st):
+    saving: Any = contextlib.nullcontext()
+    life = st.life
+    if backward and life is not None:
+
+        def pack(t: torch.Tensor) -> torch.Tensor:
+            life.pack(t, st.current())
+            return t
+
+        saving = torch.autograd.graph.saved_tensors_hooks(pack, _unpack)
+    with _Functions(st), _Dispatch(st), saving:
         out = call()
         st.cap.output = out
         if backward:

@@ -24,9 +24,9 @@ from ... import formulas as fm
 from ...cost import ZERO, Cost
 from ...formulas.rnn import GATES
 
-__all__ = ["FUNCTIONS", "FnResult"]
+__all__ = ["FUNCTIONS", "FnResult", "META_FUSED", "fused_sdpa"]
 
-FnResult = tuple[Cost, Any, Cost]  # (cost, outputs built on meta or None, attention share of cost)
+FnResult = tuple[Cost, Any, Cost]  # (cost, outputs built on meta, a call to run instead, or None; attention share)
 FnBinding = Callable[[Sequence[Any], dict[str, Any], bool], FnResult]
 FUNCTIONS: dict[Any, FnBinding] = {}
 _VF = torch._C._VariableFunctions
@@ -93,6 +93,28 @@ def _get(args: Sequence[Any], kwargs: dict[str, Any], i: int, name: str, default
     return args[i] if len(args) > i else kwargs.get(name, default)
 
 
+def fused_sdpa(args: Sequence[Any], kwargs: dict[str, Any]) -> Callable[[], Any] | None:
+    """On meta with a gradient to keep, SDPA would run its math decomposition, which saves the S×S
+    probabilities for backward; the fused kernel every device runs in training saves only its
+    output and log-sum-exp. A call of that fused kernel, or None where SDPA runs as it is."""
+    q, k, v = (_get(args, kwargs, i, n) for i, n in enumerate(("query", "key", "value")))
+    if not (isinstance(q, torch.Tensor) and q.device.type == "meta" and q.dim() == 4 and torch.is_grad_enabled()):
+        return None
+    mask = _get(args, kwargs, 3, "attn_mask")
+    dropout, causal = float(_get(args, kwargs, 4, "dropout_p", 0.0)), bool(_get(args, kwargs, 5, "is_causal", False))
+    scale = kwargs.get("scale")
+    if v.shape[-1] == q.shape[-1]:
+        flash = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
+        return lambda: flash(q, k, v, dropout, causal, attn_mask=mask, scale=scale)[0]
+    efficient = torch.ops.aten._scaled_dot_product_efficient_attention  # a value head of its own width
+    return lambda: efficient(q, k, v, mask, True, dropout, causal, scale=scale)[0]
+
+
+# functions to run as their fused kernel on meta even where they are not counted on their own (inside MHA)
+META_FUSED: dict[Any, Callable[[Sequence[Any], dict[str, Any]], Callable[[], Any] | None]] = {
+    F.scaled_dot_product_attention: fused_sdpa, torch._C._nn.scaled_dot_product_attention: fused_sdpa}
+
+
 @_register(F.scaled_dot_product_attention, torch._C._nn.scaled_dot_product_attention)
 def _sdpa(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     q, k, v = (_get(args, kwargs, i, n) for i, n in enumerate(("query", "key", "value")))
@@ -100,7 +122,7 @@ def _sdpa(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     causal = bool(_get(args, kwargs, 5, "is_causal", False))
     cost = fm.sdpa(tuple(q.shape), tuple(k.shape), tuple(v.shape), mask is not None or causal)
     if not fast:
-        return cost, None, cost
+        return cost, fused_sdpa(args, kwargs), cost
     return cost, _meta(*q.shape[:-1], v.shape[-1], like=q), cost
 
 
@@ -126,7 +148,26 @@ def _mha(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     vdim = _get(args, kwargs, 2, "value").shape[-1] if separate else e
     cost = fm.multi_head_attention(batch, query.shape[0], key.shape[0], e, int(num_heads), kdim, vdim,
                                    in_proj_bias is not None, masked, need_weights)
-    return cost, None, _mha_core(batch, query.shape[0], key.shape[0], e, int(num_heads), masked)
+    run = None
+    if not fast and query.device.type == "meta" and torch.is_grad_enabled() and not need_weights:
+        run = lambda: _with_fused_sdpa(F.multi_head_attention_forward, args, kwargs)  # noqa: E731
+    return cost, run, _mha_core(batch, query.shape[0], key.shape[0], e, int(num_heads), masked)
+
+
+def _with_fused_sdpa(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """Run ``fn`` (which calls ``F.scaled_dot_product_attention`` by its module-level name, as
+    ``F.multi_head_attention_forward`` does) with that SDPA running as its fused kernel on meta."""
+    original = F.scaled_dot_product_attention
+
+    def sdpa(*a: Any, **k: Any) -> Any:
+        run = fused_sdpa(a, k)
+        return run() if run is not None else original(*a, **k)
+
+    F.scaled_dot_product_attention = sdpa  # type: ignore[assignment]
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        F.scaled_dot_product_attention = original
 
 
 @_register(torch._native_multi_head_attention)

@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
-__all__ = ["Lifetimes", "storage_key"]
+__all__ = ["Lifetimes", "Track", "optimizer_step_transient", "storage_key"]
 
 
 def storage_key(t: torch.Tensor) -> tuple[int, int] | None:
@@ -102,3 +103,40 @@ class Lifetimes:
             return
         self._saved_keys.add(k[0])
         self.saved[module] += k[1]
+
+
+class Track(TorchDispatchMode):
+    """Follow the lifetimes of what every op returns (outside a capture: an optimizer step)."""
+
+    def __init__(self, life: Lifetimes, where: str) -> None:
+        super().__init__()
+        self.life, self.where = life, where
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        self.life.produced(out, self.where)
+        return out
+
+
+_OPTIMIZERS = {"sgd": ("SGD", {}), "momentum": ("SGD", {"momentum": 0.9}), "adam": ("Adam", {}),
+               "adamw": ("AdamW", {})}
+
+
+def optimizer_step_transient(shape: tuple[int, ...], dtype: torch.dtype, optimizer: str) -> int:
+    """Peak bytes of the temporaries one optimizer step makes for a parameter of ``shape``:
+    PyTorch's for-loop implementation (the default off CUDA) updates one parameter at a
+    time, so the largest parameter's temporaries are the step's. Measured on meta, at the
+    second step (the first also allocates the states, which are counted apart)."""
+    name, kw = _OPTIMIZERS[optimizer]
+    p = torch.nn.Parameter(torch.empty(shape, dtype=dtype, device="meta"))
+    p.grad = torch.empty_like(p)
+    opt = getattr(torch.optim, name)([p], lr=1e-3, foreach=False, **kw)
+    opt.step()
+    life = Lifetimes([p, p.grad, *(t for t in opt.state[p].values() if isinstance(t, torch.Tensor))])
+    with Track(life, "optimizer.step"):
+        opt.step()
+    return life.peak

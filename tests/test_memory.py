@@ -1,0 +1,194 @@
+"""The memory view of the torch frontend: weights, the inference peak, a training step's
+gradients, optimizer states, saved activations and peak (docs/memory.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import nncost  # noqa: E402
+from nncost.errors import InputError  # noqa: E402
+from nncost.frontends.torch.zoo import SeedNet  # noqa: E402
+
+
+def mlp() -> nn.Module:
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
+def test_inference_peak_by_hand():
+    m = nncost.analyze(mlp(), (2, 8)).memory
+    assert m.weights == 4 * ((8 * 16 + 16) + (16 * 4 + 4))  # fp32 weights and biases
+    assert m.inputs == 4 * 2 * 8
+    # Linear(8, 16) writes [2, 16]; ReLU writes a second [2, 16] while the first is alive: 2·128 bytes; then the
+    # first dies, and Linear(16, 4) adds [2, 4] next to ReLU's output: 128 + 32. The peak is at the ReLU.
+    assert m.activation_peak == 2 * 4 * 2 * 16
+    assert m.inference_peak == m.weights + m.inputs + m.activation_peak
+    assert m.inference_peak_module == "1"
+    assert m.training_peak is None and m.gradients is None  # no training step counted
+
+
+def test_no_grad_frees_activations_as_it_goes():
+    chain = nn.Sequential(*[nn.Linear(256, 256) for _ in range(10)])
+    m = nncost.analyze(chain, (4, 256)).memory
+    assert m.activation_peak == 2 * 4 * 4 * 256  # two [4, 256] activations alive at once, never ten
+
+
+def test_views_share_their_storage():
+    class Views(nn.Module):
+        def forward(self, x):
+            y = x * 2  # one allocation
+            return y.view(4, 4), y.t(), y[0]  # three views of it: no more memory
+
+    m = nncost.analyze(Views(), (4, 4)).memory
+    assert m.activation_peak == 4 * 16
+
+
+def test_each_layer_reports_its_output_bytes_and_saved_activations():
+    r = nncost.analyze(mlp(), (2, 8), backward=True)
+    assert [r.layer(p).output_bytes for p in ("0", "1", "2")] == [4 * 2 * 16, 4 * 2 * 16, 4 * 2 * 4]
+    # Linear(8, 16) saves its input, which is the user's (not an activation); ReLU saves its output; Linear(16, 4)
+    # saves its input, the same ReLU output: counted once
+    assert r.layer("0").saved_activation_bytes == 0
+    assert r.layer("1").saved_activation_bytes == 4 * 2 * 16
+    assert r.layer("2").saved_activation_bytes == 0
+    assert r.root.saved_activation_bytes == r.memory.saved_activations == 4 * 2 * 16
+    assert nncost.analyze(mlp(), (2, 8)).root.saved_activation_bytes is None  # no backward pass: not measured
+
+
+@pytest.mark.parametrize("optimizer,states", [("sgd", 0), ("momentum", 1), ("adam", 2), ("adamw", 2)])
+def test_training_terms_follow_the_optimizer(optimizer, states):
+    n = (8 * 16 + 16) + (16 * 4 + 4)
+    m = nncost.analyze(mlp(), (2, 8), backward=True, optimizer=optimizer).memory
+    assert (m.optimizer, m.precision) == (optimizer, "fp32")
+    assert m.gradients == 4 * n and m.master_weights == 0
+    assert m.optimizer_states == states * 4 * n
+    assert m.training_peak >= m.weights + m.gradients + m.optimizer_states
+
+
+def test_frozen_parameters_have_no_gradient_or_optimizer_state():
+    model = mlp()
+    model[0].requires_grad_(False)
+    m = nncost.analyze(model, (2, 8), backward=True).memory
+    trainable = 16 * 4 + 4
+    assert (m.gradients, m.optimizer_states) == (4 * trainable, 2 * 4 * trainable)
+
+
+def test_mixed_precision_keeps_fp32_master_weights_and_states():
+    n = (8 * 16 + 16) + (16 * 4 + 4)
+    m = nncost.analyze(mlp(), (2, 8), backward=True, precision="bf16-mixed").memory
+    assert m.weights == 2 * n  # the bf16 weights the model runs with
+    assert (m.gradients, m.master_weights, m.optimizer_states) == (2 * n, 4 * n, 8 * n)  # ZeRO's 2 + 2 + 12 bytes per param
+    pure = nncost.analyze(mlp(), (2, 8), backward=True, precision="bf16").memory
+    assert (pure.gradients, pure.master_weights, pure.optimizer_states) == (2 * n, 0, 4 * n)
+
+
+def test_the_optimizer_step_can_be_the_peak():
+    # a wide layer on a tiny input: Adam's step temporaries (2 tensors of the weight's size) outweigh the activations
+    wide = nn.Linear(1024, 1024, bias=False)
+    m = nncost.analyze(wide, (1, 1024), backward=True, optimizer="adam").memory
+    n = 1024 * 1024
+    assert m.optimizer_step_transient == 2 * 4 * n
+    assert m.training_peak == m.optimizer_states + m.weights + m.gradients + m.optimizer_step_transient
+    assert m.training_peak_module == "optimizer.step"
+
+
+def test_checkpointing_keeps_the_inputs_of_matching_modules_only():
+    plain = nncost.analyze(SeedNet(), (1, 3, 224, 224), backward=True).memory
+    ckpt = nncost.analyze(SeedNet(), (1, 3, 224, 224), backward=True, checkpoint="block").memory
+    block_input = 4 * 128 * 56 * 56  # what the checkpoint keeps for its recomputation: block's input
+    block_saved = nncost.analyze(SeedNet(), (1, 3, 224, 224), backward=True).layer("block").saved_activation_bytes
+    # block's last ReLU no longer saves its output, so the pooling after it saves that tensor as its input
+    block_output = 4 * 128 * 28 * 28
+    assert ckpt.saved_activations == plain.saved_activations - block_saved + block_input + block_output
+    assert ckpt.checkpoint == "block"
+    with pytest.raises(InputError, match="matches no module"):
+        nncost.analyze(SeedNet(), (1, 3, 224, 224), backward=True, checkpoint="decoder.*")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"backward": True, "optimizer": "lion"}, "optimizer must be one of"),
+    ({"backward": True, "precision": "int4"}, "precision must be one of"),
+    ({"optimizer": "sgd"}, "only apply to a training step"),
+    ({"backward": True, "precision": "bf16", "dtype": "fp16"}, "give one of them"),
+])
+def test_bad_training_options_are_refused(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        nncost.analyze(mlp(), (2, 8), **kwargs)
+
+
+@contextlib.contextmanager
+def _mkldnn_off(name):
+    # oneDNN's fused LSTM (the CPU default) saves a workspace of its own; with it off the CPU runs the
+    # same per-step LSTM as meta (and as the docs count it)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # oneDNN's note about TF32 on Intel GPUs
+        with torch.backends.mkldnn.flags(enabled=False) if name == "lstm2" else contextlib.nullcontext():
+            yield
+
+
+def _zoo(name):
+    import torchvision as tv
+
+    if name == "bert":
+        tf = pytest.importorskip("transformers")
+        return tf.BertModel(tf.BertConfig(attn_implementation="sdpa")).eval(), {"input_ids": torch.zeros(1, 128, dtype=torch.long)}
+    if name == "lstm2":
+        return nn.LSTM(128, 256, num_layers=2), {"input": (50, 4, 128)}
+    return tv.models.get_model(name, weights=None), {"x": (1, 3, 224, 224)}
+
+
+@pytest.mark.parametrize("name", ["resnet50", "vit_b_16", "bert", "lstm2"])
+def test_saved_activations_on_meta_equal_those_on_cpu(name):
+    model, inputs = _zoo(name)
+    with _mkldnn_off(name):
+        meta = nncost.analyze(model, inputs=inputs, backward=True)
+        cpu = nncost.analyze(model, inputs=inputs, backward=True, device="cpu")
+    assert meta.memory.saved_activations == cpu.memory.saved_activations > 0
+    assert [n.saved_activation_bytes for n in meta.layers] == [n.saved_activation_bytes for n in cpu.layers]
+
+
+def _memtracker_peak(model, x, optimizer=None):
+    """PyTorch's own tracker (torch.distributed._tools.mem_tracker, private) on real CPU tensors: the peak of a
+    second iteration (the first allocates the optimizer states), excluding the input made before it."""
+    mem_tracker = pytest.importorskip("torch.distributed._tools.mem_tracker")
+    tracker = mem_tracker.MemTracker()
+    tracker.track_external(model, *([optimizer] if optimizer else []))
+    with tracker:
+        for i in range(2):
+            if i == 1:
+                tracker.reset_mod_stats()
+            if optimizer is None:
+                with torch.no_grad():
+                    model(x)
+            else:
+                model(x).sum().backward()
+                optimizer.step()
+                optimizer.zero_grad()
+    return tracker.get_tracker_snapshot("peak")[torch.device("cpu")]["Total"]
+
+
+@pytest.mark.parametrize("name", ["resnet18", "seednet", "seednet checkpointed"])
+def test_peaks_agree_with_pytorchs_memtracker(name):
+    import torchvision as tv
+    from torch.utils.checkpoint import checkpoint
+
+    model = SeedNet() if name.startswith("seednet") else tv.models.resnet18().eval()
+    x = torch.randn(2, 3, 224, 224)
+    pattern = "block" if name.endswith("checkpointed") else None
+    if pattern:
+        block = model.block.forward
+        model.block.forward = lambda inp: checkpoint(block, inp, use_reentrant=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inference = _memtracker_peak(model, x)
+        training = _memtracker_peak(model, x, torch.optim.AdamW(model.parameters(), foreach=False))
+    if pattern:
+        del model.block.forward
+    m = nncost.analyze(model, x, backward=True, checkpoint=pattern).memory
+    assert abs((m.inference_peak - m.inputs) - inference) <= 0.05 * inference  # equal to the byte for resnet18
+    assert abs((m.training_peak - m.inputs) - training) <= 0.05 * training
