@@ -14,7 +14,10 @@ resident set at once instead of staying in malloc's heap.
 
 Next to it: ``nncost.analyze(model, x, backward=True, train=True)`` on meta, its training
 peak and the terms it is made of, and the ratio. Models: ResNet-18 at batch 32 and GPT-2
-(124 M, transformers' default config) at batch 8 × 512 tokens, AdamW, fp32.
+(124 M, transformers' default config) at batch 8 × 512 tokens, AdamW, fp32. GPT-2's
+attention dropout is set to 0: PyTorch's CPU flash-attention kernel does not take dropout
+and falls back to the math kernel, which saves the S×S probabilities (2.7 GB here), while
+nncost counts the fused kernel that GPUs run with dropout too (docs/memory.md).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def status(key):
 def build(name, small=False):
     if name == "gpt2":
         import transformers as tf
-        cfg = tf.GPT2Config(attn_implementation="sdpa", **({"n_layer": 1, "n_embd": 64, "n_head": 2} if small else {}))
+        cfg = tf.GPT2Config(attn_implementation="sdpa", attn_pdrop=0.0,
+                            **({"n_layer": 1, "n_embd": 64, "n_head": 2} if small else {}))
         return tf.GPT2LMHeadModel(cfg).train(), torch.zeros(2 if small else 8, 64 if small else 512, dtype=torch.long)
     import torchvision
     model = torchvision.models.get_model(name, weights=None)
@@ -49,8 +53,9 @@ def build(name, small=False):
 
 def step():
     out = model(x)
-    out = out.logits if hasattr(out, "logits") else out
-    out.sum().backward()
+    loss = (out.logits if hasattr(out, "logits") else out).sum()
+    del out  # only the loss is kept, as nncost assumes (a loss function that saves the logits would keep them)
+    loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=True)
 
@@ -84,7 +89,7 @@ def predict(name: str) -> dict[str, int]:
     if name == "gpt2":
         import transformers as tf
 
-        model = tf.GPT2LMHeadModel(tf.GPT2Config(attn_implementation="sdpa"))
+        model = tf.GPT2LMHeadModel(tf.GPT2Config(attn_implementation="sdpa", attn_pdrop=0.0))
         m = nncost.analyze(model, input_ids=torch.zeros(8, 512, dtype=torch.long), backward=True, train=True).memory
     else:
         import torchvision

@@ -462,3 +462,26 @@ def test_behind_a_proxy_the_direct_reachability_check_is_skipped(monkeypatch):
         _reachable("https://huggingface.co", "org/name", "hint")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     _reachable("https://huggingface.co", "org/name", "hint")  # huggingface_hub goes through the proxy: no direct check
+
+
+def test_a_dual_encoder_gets_token_ids_and_an_image():
+    import transformers as tf
+
+    small = dict(num_hidden_layers=2, hidden_size=64, intermediate_size=128, num_attention_heads=2)
+    cfg = tf.CLIPConfig(text_config=small, vision_config={**small, "image_size": 32, "patch_size": 8}, projection_dim=32)
+    r = analyze_hf(cfg.to_dict(), seq=16)
+    assert [(i["name"], i["shape"]) for i in r.inputs] == [("input_ids", [1, 16]), ("pixel_values", [1, 3, 32, 32])]
+    assert r.total.params == sum(p.numel() for p in tf.CLIPModel(cfg).parameters())
+    assert r.layer("vision_model.embeddings.patch_embedding").macs == 64 * 3 * 8 * 8 * (32 // 8) ** 2  # C_out·C_in·k·k·H·W
+    assert r.layer("text_model").macs > 0 and r.layer("vision_model").macs > 0  # both towers ran
+    with pytest.raises(InputError, match="text_config.max_position_embeddings"):
+        analyze_hf(cfg.to_dict(), seq=1000)  # the text tower's 77 positions
+
+
+def test_a_layout_model_gets_a_box_per_token():
+    import transformers as tf
+
+    cfg = tf.BrosConfig(num_hidden_layers=2, hidden_size=64, intermediate_size=128, num_attention_heads=2)
+    r = analyze_hf(cfg.to_dict(), seq=16)
+    assert {i["name"]: (i["shape"], i["dtype"]) for i in r.inputs}["bbox"] == ([1, 16, 4], "int64")
+    assert r.total.params == sum(p.numel() for p in tf.BrosModel(cfg).parameters())

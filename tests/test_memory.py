@@ -27,7 +27,7 @@ def test_inference_peak_by_hand():
     # Linear(8, 16) writes [2, 16]; ReLU writes a second [2, 16] while the first is alive: 2·128 bytes; then the
     # first dies, and Linear(16, 4) adds [2, 4] next to ReLU's output: 128 + 32. The peak is at the ReLU.
     assert m.activation_peak == 2 * 4 * 2 * 16
-    assert m.inference_peak == m.weights + m.inputs + m.activation_peak
+    assert m.inference_peak == m.weights + m.buffers + m.inputs + m.activation_peak and m.buffers == 0
     assert m.inference_peak_module == "1"
     assert m.training_peak is None and m.gradients is None  # no training step counted
 
@@ -192,3 +192,34 @@ def test_peaks_agree_with_pytorchs_memtracker(name):
     m = nncost.analyze(model, x, backward=True, checkpoint=pattern).memory
     assert abs((m.inference_peak - m.inputs) - inference) <= 0.05 * inference  # equal to the byte for resnet18
     assert abs((m.training_peak - m.inputs) - training) <= 0.05 * training
+
+
+def test_weights_by_dtype_keep_fp32_buffers_apart():
+    class Rotary(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj = nn.Linear(64, 64, bias=False).to(torch.bfloat16)
+            self.register_buffer("inv_freq", torch.ones(32), persistent=False)  # fp32, as Hugging Face keeps it
+
+        def forward(self, x):
+            return self.proj(x) * self.inv_freq.repeat(2).to(x.dtype)
+
+    m = nncost.analyze(Rotary(), torch.zeros(2, 64, dtype=torch.bfloat16)).memory
+    assert (m.weights, m.buffers) == (2 * 64 * 64, 4 * 32)
+    assert m.weights_by_dtype == {"bfloat16": 2 * 64 * 64, "float32": 4 * 32}
+
+
+def test_llama_3_8b_in_bf16_at_8192_tokens():
+    pytest.importorskip("transformers")
+    from nncost.frontends.hf import analyze_hf
+
+    r = analyze_hf("Llama-3-8B", seq=8192, dtype="bf16")
+    m = r.memory
+    assert m.weights == 16_060_522_496  # 8,030,261,248 parameters × 2 bytes
+    assert m.buffers == 4 * 64  # the rotary inverse frequencies, kept in fp32: head_dim / 2 of them
+    assert r.extra["llm"]["kv_cache_bytes"] == 2**30  # 32 layers × 8192 tokens × 2·8·128 × 2 bytes
+    # the forward over 8192 tokens returns the logits of every position: [1, 8192, 128256] in bf16, 2.1 GB, alive
+    # next to the last hidden states when the LM head has just run
+    logits = 8192 * 128_256 * 2
+    assert m.inference_peak_module == "lm_head" and m.activation_peak >= logits
+    assert m.inference_peak == m.weights + m.buffers + m.inputs + m.activation_peak

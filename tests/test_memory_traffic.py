@@ -163,3 +163,13 @@ def test_a_dynamically_quantized_linear_runs_in_int8_and_reads_its_packed_weight
     assert r.total.by_dtype["int8"]["macs"] == 4 * 16 * 32 + 4 * 32 * 8  # both GEMMs, in int8
     assert r.layer("0").read_bytes == 4 * 4 * 16 + 1 * 32 * 16 + 4 * 32  # fp32 input, int8 weight, fp32 bias
     assert r.layer("2").read_bytes == 4 * 4 * 32 + 1 * 8 * 32 + 4 * 8
+
+
+def test_calculator_memory_holds_weights_inputs_and_what_the_layer_writes():
+    m = analyze_layer("nn.Conv2d(3, 64, kernel_size=3, padding=1)", (1, 3, 224, 224), dtype="bf16").memory
+    assert m.weights == 2 * (64 * 3 * 3 * 3 + 64)
+    assert m.inputs == 2 * 3 * 224 * 224
+    assert m.activation_peak == 2 * 64 * 224 * 224
+    assert m.inference_peak == m.weights + m.inputs + m.activation_peak and m.inference_peak_module == "Conv2d"
+    ids = analyze_layer("nn.Embedding(1000, 32)", (2, 7)).memory
+    assert (ids.weights, ids.inputs, ids.activation_peak) == (4 * 1000 * 32, 8 * 2 * 7, 4 * 2 * 7 * 32)  # int64 ids

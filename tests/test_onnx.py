@@ -535,3 +535,16 @@ def test_a_large_weight_is_never_read(tmp_path):
     assert r.total.params == 256 * 64 * 3 * 3
     assert r.total.macs == 256 * 8 * 8 * 64 * 3 * 3  # C_out·H·W·C_in·k·k
     assert r.total.read_bytes == 4 * (64 * 8 * 8 + 256 * 64 * 3 * 3)  # the weight's bytes still counted as traffic
+
+
+def test_memory_held_by_a_run_of_the_graph():
+    m = analyze_onnx(tiny_cnn(2)).memory
+    assert m.weights == 4 * ((16 * 27 + 16) + (10 * 4096 + 10))  # every initializer, fp32
+    assert m.inputs == 4 * 2 * 3 * 32 * 32
+    # Conv's output stays alive while Relu writes its own (ONNX has no in-place ops): two [2, 16, 32, 32] values;
+    # after the Relu the Conv output is dead, MaxPool adds [2, 16, 16, 16], Flatten aliases it, Gemm adds [2, 10]
+    assert m.activation_peak == 2 * 4 * 2 * 16 * 32 * 32
+    assert m.inference_peak_module == "features.relu"
+    assert m.inference_peak == m.weights + m.inputs + m.activation_peak
+    assert m.timeline[0] == ("features.conv", "enter", 0) and m.training_peak is None
+    assert analyze_onnx(tiny_cnn(2)).layer("features.conv").output_bytes == 4 * 2 * 16 * 32 * 32

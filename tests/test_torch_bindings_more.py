@@ -193,3 +193,20 @@ def test_scaled_grouped_mm_is_the_grouped_matmul_and_its_scales():
     cost = bind([a, b, torch.empty(12, device="meta"), torch.empty(4, 8, device="meta")], {}, out)
     assert (cost.macs, cost.flops) == (12 * 16 * 8, 12 * 8 * (2 * 16 - 1) + 12 * 8 * 2)  # row- and column-wise scales
 
+
+
+def test_convolution_with_one_element_lists_for_every_dim():
+    # aten.convolution takes stride=[4], padding=[0] for a 2-D conv (SigLIP's padding="valid" patch embedding
+    # reaches it so); the meta fast path broadcasts them as the kernel does
+    class Patches(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(8, 3, 4, 4))
+
+        def forward(self, x):
+            return torch.ops.aten.convolution(x, self.w, None, [4], [0], [1], False, [0], 1)
+
+    for device in ("meta", "cpu"):
+        r = nncost.analyze(Patches(), (1, 3, 16, 16), device=device)
+        assert r.total.macs == 8 * 3 * 4 * 4 * 4 * 4  # C_out·C_in·k·k·H_out·W_out
+        assert r.root.output_shapes == [[1, 8, 4, 4]]

@@ -125,12 +125,14 @@ class Working:
 class Memory:
     """Where the memory goes (docs/memory.md), in bytes. Training terms are None without a backward pass."""
 
-    weights: int  # parameters and buffers at the dtype the model runs in, shared ones once
+    weights: int  # parameters at the dtype the model runs in, shared ones once
     inputs: int  # the example inputs
     activation_peak: int  # most bytes of tensors made by the forward alive at once (inference: no_grad)
-    inference_peak: int  # weights + inputs + activation_peak
+    inference_peak: int  # weights + buffers + inputs + activation_peak
     inference_peak_module: str  # the module running when the peak was reached
     timeline: list[tuple[str, str, int]] = field(default_factory=list)  # (module, enter|exit, live activation bytes)
+    buffers: int = 0  # buffers (running statistics, rotary tables) at their dtype
+    weights_by_dtype: dict[str, int] = field(default_factory=dict)  # parameters and buffers, bytes by dtype
     optimizer: str | None = None
     precision: str | None = None
     gradients: int | None = None

@@ -19,7 +19,7 @@ from ..cost import FlopsConvention, RnnBias
 from ..errors import LayerSpecError, ShapeError
 from ..formulas.memory import gather_read_bytes, tensor_bytes
 from ..formulas.shapes import prod
-from ..report import Report, Working
+from ..report import Memory, Report, Working
 from ..tree import Entry, Own, build_layers
 from . import dense, functional, pointwise, spatial  # noqa: F401  (registers the catalogue)
 from .base import CATALOGUE, Ctx, LayerResult, W, bind, dims
@@ -139,7 +139,14 @@ def analyze_layer(
               by_dtype={dtype_name: res.cost} if res.cost.macs or res.cost.flops else {})
     node = build_layers([Entry("", call.name, own, [list(s) for s in shapes], [list(s) for s in res.out_shapes], 1)],
                         flops_conv)[0]
+    weights, buffers = tensor_bytes(res.params.total, 8 * item), tensor_bytes(res.params.buffers, 8 * item)
+    ins = sum(tensor_bytes(prod(x), 8 * (_INDEX_BYTES if call.name in _GATHERS else item)) for x in shapes)
+    written = traffic[1].value  # everything the layer writes is alive when it returns
+    memory = Memory(weights=weights, buffers=buffers, weights_by_dtype={dtype_name: weights + buffers} if weights + buffers else {},
+                    inputs=ins, activation_peak=written, inference_peak=weights + buffers + ins + written,
+                    inference_peak_module=call.name, timeline=[(call.name, "enter", 0), (call.name, "exit", written)])
     return Report(
+        memory=memory,
         model=expression.strip(),
         frontend="layer",
         conventions=conventions(flops_conv, bias_conv, dtype=dtype_name),

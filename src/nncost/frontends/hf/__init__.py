@@ -287,20 +287,40 @@ def _sub(cfg: Any, *names: str) -> Any:
     return None
 
 
+# config attributes of models that take images as tokens inside input_ids (LLaVA and kin): their inputs need
+# as many image tokens as the vision tower makes features, which the signature cannot tell
+_IMAGE_TOKEN_ATTRS = ("image_token_id", "image_token_index", "image_token", "img_token_id", "boi_token_id",
+                      "vision_start_token_id", "image_start_token_id", "im_patch_token_id", "media_placeholder_token_id")
+
+
+def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
+    size = _sub(cfg, "image_size", "img_size", "input_size") or 224
+    size = size if isinstance(size, int) else size[-1] if isinstance(size, (list, tuple)) else 224
+    channels = _sub(cfg, "num_channels", "in_channels", "in_chans") or 3
+    return (batch, int(channels), int(size), int(size))
+
+
 def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, Any] | None:
-    """Inputs for a model whose forward takes no ``input_ids``: an image (``pixel_values``
-    at the configured size and channels) or raw audio (``input_values``: one second at
-    16 kHz), read from its forward's signature."""
+    """Inputs read from the forward's signature: an image (``pixel_values`` at the configured
+    size and channels) or raw audio (``input_values``: one second at 16 kHz) for a model that
+    takes no ``input_ids``; token ids *and* an image for a dual encoder (CLIP, ALIGN, BLIP's
+    contrastive model: a text and a vision tower side by side, no image tokens in the text);
+    and the boxes (``bbox``, zeros) a layout model reads with its tokens."""
     import inspect
+
+    import torch
 
     params = inspect.signature(model.forward).parameters
     if "input_ids" in params:
-        return None
+        out: dict[str, Any] = {}
+        if "pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None and cfg_attr(
+                cfg, "text_config", None) is not None and not any(cfg_attr(cfg, a, None) is not None for a in _IMAGE_TOKEN_ATTRS):
+            out = {"input_ids": (batch, seq), "pixel_values": _image(cfg, batch)}
+        if "bbox" in params:  # a layout model: one box per token (zeros: its default where it has one)
+            out = {"input_ids": (batch, seq), **out, "bbox": torch.zeros(batch, seq, 4, dtype=torch.long)}
+        return out or None
     if "pixel_values" in params:
-        size = _sub(cfg, "image_size", "img_size", "input_size") or 224
-        size = size if isinstance(size, int) else size[-1] if isinstance(size, (list, tuple)) else 224
-        channels = _sub(cfg, "num_channels", "in_channels", "in_chans") or 3
-        return {"pixel_values": (batch, int(channels), int(size), int(size))}
+        return {"pixel_values": _image(cfg, batch)}
     if "input_values" in params:
         return {"input_values": (batch, 16000)}
     return None
@@ -420,12 +440,13 @@ def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> None
     end there; rotary models were trained up to it)."""
     from ...errors import InputError
 
-    for attr in ("n_positions", "max_position_embeddings"):
-        limit = cfg_attr(cfg, attr, None)
-        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-            break
-    else:
+    found = next(((f"{where}{attr}", limit) for holder, where in ((cfg, ""), (cfg_attr(cfg, "text_config", None), "text_config."))
+                  if holder is not None for attr in ("n_positions", "max_position_embeddings")
+                  for limit in (cfg_attr(holder, attr, None),)
+                  if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0), None)
+    if found is None:  # the text tower's, for a dual encoder (CLIP: 77)
         return
+    attr, limit = found
     need = {"causal": seq + gen}.get(task, seq)
     if need > limit:
         what = f"--seq {seq} + --gen {gen} = {need}" if task == "causal" else f"--seq {seq}"

@@ -21,7 +21,7 @@ from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
 from ...errors import ModelSpecError, NncostError
 from ...formulas.memory import gather_read_bytes
-from ...report import ParamCount, Report
+from ...report import Memory, ParamCount, Report
 from ...tree import Entry, Own, build_layers, check_unsupported, with_ancestors
 from .bindings import ONNX, NodeView, UnknownShape
 from .load import load_model
@@ -487,14 +487,77 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     inputs = [{"name": i.name, "shape": list(shapes.get(i.name, ())),
                "dtype": _dtype_name(walk.types.get(i.name, i.type.tensor_type.elem_type))} for i in graph_inputs(model)]
+    for node_ in nodes:
+        node_.output_bytes = walk.bytes_of(walk.ops[node_.path][-1].output[0]) if walk.ops.get(node_.path) else None
     return Report(
         model=name, frontend="onnx",
         conventions=conventions(flops_conv, None, params="float initializers of rank >= 1, each once (ONNX records no trainability)"),
         inputs=inputs, layers=nodes, unsupported=unsupported, ignored=dict(walk.ignored), notes=notes,
+        memory=_memory(model, walk),
         extra={"onnx": {"opset": opset, "nodes": total_nodes, "counted": walk.counted, "free": sum(walk.ignored.values()),
                         "not_counted": sum(unsupported.values()), "producer": model.producer_name,
                         "state_constants": sum(_numel(t) for t in g.initializer if t.name in states)}},
     )
+
+
+def _memory(model: Any, walk: _Walk) -> Memory:
+    """Weights, inputs and the peak of live values of one run of the top-level graph, in node order: a value is
+    allocated by the node that makes it and freed after its last consumer (graph outputs stay); shape-only nodes
+    (Reshape, Squeeze, ...) alias their input. What a subgraph (If, Loop, Scan) holds inside is not followed."""
+    g = model.graph
+
+    def nbytes(name: str, t: Any = None) -> int:
+        b = walk.bytes_of(name)
+        if b is None and t is not None:  # an initializer: its declared dims and type
+            n = 1
+            for d in t.dims:
+                n *= int(d)
+            b = (n * _ITEM_BITS.get(walk.types.get(name, t.data_type), 0) + 7) // 8
+        return b or 0
+
+    by_dtype: dict[str, int] = {}
+    for name, t in [(t.name, t) for t in g.initializer] + [(o, None) for n in g.node if n.op_type == "Constant"
+                                                            for o in n.output]:
+        key = _dtype_name(walk.types.get(name, t.data_type if t is not None else 0))
+        by_dtype[key] = by_dtype.get(key, 0) + nbytes(name, t)
+    weights = sum(by_dtype.values())
+    constants = {o for n in g.node if n.op_type == "Constant" for o in n.output}
+    inits = {t.name for t in g.initializer}
+    ins = [i.name for i in graph_inputs(model)]
+    static = inits | constants | set(ins)
+    root: dict[str, str] = {}
+    last: dict[str, int] = {}
+    for i, node in enumerate(g.node):
+        for name in node.input:
+            if name:
+                last[root.get(name, name)] = i
+        if node.op_type in _VIEWS and node.op_type not in ("Shape", "Size") and node.input and node.input[0]:
+            for o in node.output:
+                root[o] = root.get(node.input[0], node.input[0])
+    kept = {root.get(o.name, o.name) for o in g.output}
+    sizes: dict[str, int] = {}
+    live = peak = 0
+    at, previous = "", None
+    timeline: list[tuple[str, str, int]] = []
+    for i, node in enumerate(g.node):
+        label = node.name if isinstance(node.name, str) else node.name.decode("utf-8", "replace")
+        sc = scope_of(label)
+        scope = sc if sc is not None else (label or f"{node.op_type}_{i}")
+        if scope != previous:
+            timeline.append((scope, "enter", live))
+            previous = scope
+        for o in node.output:
+            if o and o not in root and o not in static:
+                sizes[o] = nbytes(o)
+                live += sizes[o]
+        if live > peak:
+            peak, at = live, scope
+        for name in {root.get(n, n) for n in node.input if n} | {o for o in node.output if o}:
+            if name in sizes and last.get(name, -1) <= i and name not in kept:
+                live -= sizes.pop(name)
+    inputs = sum(nbytes(n) for n in ins)
+    return Memory(weights=weights, weights_by_dtype=by_dtype, inputs=inputs, activation_peak=peak,
+                  inference_peak=weights + inputs + peak, inference_peak_module=at, timeline=timeline)
 
 
 def _dtype_name(t: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -307,35 +308,53 @@ def _storage_bytes(ts: Sequence[torch.Tensor]) -> int:
     return sum(seen.values())
 
 
-def _weights(model: torch.nn.Module, dt: torch.dtype | None) -> tuple[int, int, tuple[int, ...] | None]:
-    """(bytes of parameters and buffers at the dtype the model runs in — shared once, packed quantized weights
-    at their stored width —, trainable elements, shape of the largest trainable parameter)."""
+@dataclass
+class _Weights:
+    params: int = 0  # bytes of the parameters, at the dtype the model runs in
+    buffers: int = 0
+    by_dtype: dict[str, int] = field(default_factory=dict)
+    trainable: int = 0  # elements
+    largest: tuple[int, ...] | None = None  # shape of the largest trainable parameter
+
+
+def _weights(model: torch.nn.Module, dt: torch.dtype | None) -> _Weights:
+    """What the parameters and buffers hold: shared ones once; torch.ao's packed weights at their stored width."""
     from .capture import _packed_bytes
 
-    total, trainable, largest, seen = 0, 0, None, set()
+    w, seen = _Weights(), set()
+    params = {id(p) for p in model.parameters()}
     for t in [*model.parameters(), *model.buffers()]:
         if id(t) in seen:
             continue
         seen.add(id(t))
         want = dt if dt is not None and t.dtype.is_floating_point else t.dtype
-        total += t.numel() * want.itemsize
-        if isinstance(t, torch.nn.Parameter) and t.requires_grad:
-            trainable += t.numel()
-            if largest is None or t.numel() > math.prod(largest):
-                largest = tuple(t.shape)
+        n = t.numel() * want.itemsize
+        key = str(want).removeprefix("torch.")
+        w.by_dtype[key] = w.by_dtype.get(key, 0) + n
+        if id(t) in params:
+            w.params += n
+            if t.requires_grad:
+                w.trainable += t.numel()
+                if w.largest is None or t.numel() > math.prod(w.largest):
+                    w.largest = tuple(t.shape)
+        else:
+            w.buffers += n
     for m in model.modules():
         packed = m.__dict__.get("_packed_params")
         if isinstance(packed, torch.ScriptObject):
-            total += _packed_bytes(packed)
-    return total, trainable, largest
+            n = _packed_bytes(packed)
+            w.params += n
+            w.by_dtype["packed"] = w.by_dtype.get("packed", 0) + n
+    return w
 
 
 def _memory(model: torch.nn.Module, dt: torch.dtype | None, inputs: list[torch.Tensor], infer: Lifetimes,
             train: Lifetimes | None, optimizer: str, precision: str | None, checkpoint: str | None) -> Memory:
-    weights, trainable, largest = _weights(model, dt)
+    w = _weights(model, dt)
+    weights, trainable, largest = w.params + w.buffers, w.trainable, w.largest
     ins = _storage_bytes(inputs)
-    mem = Memory(weights=weights, inputs=ins, activation_peak=infer.peak, inference_peak=weights + ins + infer.peak,
-                 inference_peak_module=infer.peak_module, timeline=infer.timeline)
+    mem = Memory(weights=w.params, buffers=w.buffers, weights_by_dtype=w.by_dtype, inputs=ins, activation_peak=infer.peak,
+                 inference_peak=weights + ins + infer.peak, inference_peak_module=infer.peak_module, timeline=infer.timeline)
     if train is None:
         return mem
     run_dtype = dt or next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)

@@ -472,10 +472,20 @@ def _run(st: _State, call: Callable[[], Any], backward: bool) -> None:
         saving = torch.autograd.graph.saved_tensors_hooks(pack, _unpack)
     with _Functions(st), _Dispatch(st), saving:
         out = call()
-        st.cap.output = out
-        if backward:
-            tensors = [t for t in output_tensors(out) if t.requires_grad and t.layout == torch.strided]
-            if tensors:
-                st.in_backward = True
-                st.cap.backward_ran = True
-                torch.autograd.backward(tensors, [torch.ones_like(t) for t in tensors])
+        if not backward:
+            st.cap.output = out
+            return
+        tensors = [t for t in output_tensors(out) if t.requires_grad and t.layout == torch.strided]
+        del out  # a training loop keeps its loss, not the outputs: they are freed before the backward
+        if tensors:
+            st.suppress += 1  # the loss is not the model's arithmetic: neither counted nor followed
+            try:
+                loss = tensors[0].sum()
+                for t in tensors[1:]:
+                    loss = loss + t.sum()
+            finally:
+                st.suppress -= 1
+            del tensors
+            st.in_backward = True
+            st.cap.backward_ran = True
+            loss.backward()  # the gradient of output.sum() (summed over the outputs): ones, broadcast

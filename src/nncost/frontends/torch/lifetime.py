@@ -31,9 +31,9 @@ def storage_key(t: torch.Tensor) -> tuple[int, int] | None:
         return None
     try:
         s = t.untyped_storage()
-    except (RuntimeError, NotImplementedError):
+        return s._cdata, s.nbytes()
+    except Exception:  # noqa: BLE001 - a tensor subclass or layout without a storage of its own
         return None
-    return s._cdata, s.nbytes()
 
 
 class Lifetimes:

@@ -111,8 +111,10 @@ def _mm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
 def _convolution(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     """aten.convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)."""
     x, w = args[0], args[1]
-    stride, padding, dilation, transposed, out_pad, groups = args[3], args[4], args[5], args[6], args[7], args[8]
     nd = w.dim() - 2
+    # a one-element list stands for every spatial dim, as aten.convolution takes it (padding="valid" is [0])
+    stride, padding, dilation, out_pad = (list(v) * nd if len(v) == 1 else v for v in (args[3], args[4], args[5], args[7]))
+    transposed, groups = args[6], args[8]
     batched = x.dim() == w.dim()
     c_in = x.shape[1 if batched else 0]
     sp = x.shape[-nd:]
