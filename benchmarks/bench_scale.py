@@ -5,8 +5,8 @@ view (prefill, decode with a KV cache, a training step).
     python benchmarks/bench_scale.py
 
 Prints the wall time, the process's peak RSS, and the counts, next to the closed-form
-parameter count computed from the config. Targets: Llama < 30 s, < 2 GB; DeepSeek-V3
-< 60 s, < 4 GB.
+parameter count computed from the config; for the 70B model also its memory view and a
+bf16-mixed AdamW training step's. Targets: Llama < 30 s, < 2 GB; DeepSeek-V3 < 60 s, < 4 GB.
 """
 
 from __future__ import annotations
@@ -45,6 +45,17 @@ def main() -> None:
     print(f"params {report.total.params:,} (closed form {closed:,}); MACs {report.total.macs:,}; "
           f"FLOPs {report.total.flops:,}; unsupported {report.unsupported or 'none'}")
     print(f"MACs / (params · tokens) = {report.total.macs / (report.total.params * 128):.4f}  (≈ 1: the 2N-per-token rule)")
+    m = report.memory
+    print(f"memory: weights {m.weights / 1e9:.1f} GB (fp32), inference peak {m.inference_peak / 1e9:.1f} GB at {m.inference_peak_module}")
+    t = time.perf_counter()
+    train = nncost.analyze(model, input_ids=(1, 128), backward=True, precision="bf16-mixed", optimizer="adamw")
+    took = time.perf_counter() - t
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    m = train.memory
+    print(f"training step, bf16-mixed AdamW: {took:.1f} s; peak RSS {rss_gb:.2f} GB; weights {m.weights / 1e9:.1f} GB + "
+          f"fp32 masters {m.master_weights / 1e9:.1f} GB + gradients {m.gradients / 1e9:.1f} GB + states "
+          f"{m.optimizer_states / 1e9:.1f} GB (16 bytes per parameter); saved activations {m.saved_activations / 1e9:.2f} GB; "
+          f"peak {m.training_peak / 1e9:.1f} GB at {m.training_peak_module}")
 
     from nncost.frontends.hf import analyze_hf
 

@@ -314,7 +314,7 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
     if "input_ids" in params:
         out: dict[str, Any] = {}
         if "pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None and cfg_attr(
-                cfg, "text_config", None) is not None and not any(cfg_attr(cfg, a, None) is not None for a in _IMAGE_TOKEN_ATTRS):
+                cfg, "text_config", None) is not None and not any(hasattr(cfg, a) for a in _IMAGE_TOKEN_ATTRS):
             out = {"input_ids": (batch, seq), "pixel_values": _image(cfg, batch)}
         if "bbox" in params:  # a layout model: one box per token (zeros: its default where it has one)
             out = {"input_ids": (batch, seq), **out, "bbox": torch.zeros(batch, seq, 4, dtype=torch.long)}

@@ -96,9 +96,14 @@ def _get(args: Sequence[Any], kwargs: dict[str, Any], i: int, name: str, default
 def fused_sdpa(args: Sequence[Any], kwargs: dict[str, Any]) -> Callable[[], Any] | None:
     """On meta with a gradient to keep, SDPA would run its math decomposition, which saves the S×S
     probabilities for backward; the fused kernel every device runs in training saves only its
-    output and log-sum-exp. A call of that fused kernel, or None where SDPA runs as it is."""
+    output and log-sum-exp. A call of that fused kernel (or, with no gradient, of an empty
+    output of the right shape), or None where SDPA runs as it is."""
     q, k, v = (_get(args, kwargs, i, n) for i, n in enumerate(("query", "key", "value")))
-    if not (isinstance(q, torch.Tensor) and q.device.type == "meta" and q.dim() == 4 and torch.is_grad_enabled()):
+    if not (isinstance(q, torch.Tensor) and q.device.type == "meta"):
+        return None
+    if not (torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))):  # nothing to save: the output's shape
+        return lambda: torch.empty((*q.shape[:-1], v.shape[-1]), dtype=q.dtype, device="meta")
+    if q.dim() != 4:
         return None
     mask = _get(args, kwargs, 3, "attn_mask")
     dropout, causal = float(_get(args, kwargs, 4, "dropout_p", 0.0)), bool(_get(args, kwargs, 5, "is_causal", False))
@@ -149,7 +154,7 @@ def _mha(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     cost = fm.multi_head_attention(batch, query.shape[0], key.shape[0], e, int(num_heads), kdim, vdim,
                                    in_proj_bias is not None, masked, need_weights)
     run = None
-    if not fast and query.device.type == "meta" and torch.is_grad_enabled() and not need_weights:
+    if query.device.type == "meta" and not need_weights:  # its SDPA: the fused kernel, or just its output's shape
         run = lambda: _with_fused_sdpa(F.multi_head_attention_forward, args, kwargs)  # noqa: E731
     return cost, run, _mha_core(batch, query.shape[0], key.shape[0], e, int(num_heads), masked)
 
