@@ -223,3 +223,23 @@ def test_llama_3_8b_in_bf16_at_8192_tokens():
     logits = 8192 * 128_256 * 2
     assert m.inference_peak_module == "lm_head" and m.activation_peak >= logits
     assert m.inference_peak == m.weights + m.buffers + m.inputs + m.activation_peak
+
+
+@pytest.mark.parametrize("s,b", [(512, 1), (256, 2)])
+def test_gpt2_saved_activations_term_by_term_against_korthikanti(s, b):
+    """Korthikanti et al. 2022 (Reducing Activation Recomputation in Large Transformer Models, §4.1): a
+    transformer layer saves 34·s·b·h + 5·a·s²·b bytes in 16-bit with dropout. What GPT-2 (transformers 5,
+    SDPA) saves in bf16, measured, is that closed form with each difference accounted for (docs/memory.md)."""
+    tf = pytest.importorskip("transformers")
+    model = tf.GPT2LMHeadModel(tf.GPT2Config(n_layer=2, attn_implementation="sdpa"))
+    r = nncost.analyze(model, input_ids=torch.zeros(b, s, dtype=torch.long), backward=True, train=True, dtype="bf16")
+    h, a = 768, 12
+    korthikanti = 34 * s * b * h + 5 * a * s * s * b
+    expected = (korthikanti
+                - 5 * a * s * s * b  # the fused attention kernel keeps no scores, softmax or dropout mask over them ...
+                + 4 * a * s * b  # ... but its fp32 log-sum-exp per row
+                + 4 * s * b * h  # transformers copies q and k contiguous before SDPA (v stays a view of c_attn's output)
+                + 2 * s * b * h  # two dropout masks in bf16 (the CPU/meta decomposition), not 1-byte bool (CUDA's kernel)
+                + 24 * s * b * h  # GPT-2's tanh GELU written out in Python saves 4 tensors of 4h, not its input alone
+                + 2 * 2 * 4 * s * b)  # each layer norm's fp32 mean and 1/std per token
+    assert r.layer("transformer.h.1").saved_activation_bytes == expected
