@@ -150,6 +150,9 @@ def test_one_model_crashing_or_hanging_is_a_row_not_the_end(models, capsys):
     ok = rows["models.py:linear"]
     assert (ok["status"], int(ok["params"]), int(ok["macs"]), int(ok["flops"]), ok["input"]) == (
         "ok", 300 * 100 + 100, LINEAR_MACS, LINEAR_FLOPS, "1x300")  # params (I + 1)·O
+    # memory: the fp32 weights, and the inference peak: weights + the [1, 300] input + the [1, 100] output
+    assert int(ok["weights"]) == 4 * (300 * 100 + 100)
+    assert int(ok["inference_peak"]) == 4 * (300 * 100 + 100) + 4 * 300 + 4 * 100
     assert rows["models.py:chatty"]["macs"] == str(LINEAR_MACS)  # its print went nowhere near the rows
     assert (rows["models.py:svd"]["status"], rows["models.py:svd"]["unsupported"]) == ("unsupported", "_linalg_svd")
     assert rows["models.py:broken"]["status"] == "error"

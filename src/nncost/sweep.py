@@ -35,8 +35,9 @@ from .errors import InputError, NncostError, first_line
 
 __all__ = ["COLUMNS", "FORMATS", "RowWriter", "Sweep", "analyse_one", "done_specs", "expand", "rows", "shard", "sweep"]
 
-COLUMNS = ("spec", "status", "params", "macs", "flops", "input", "unsupported", "error", "seconds")
-BACKWARD_COLUMNS = ("backward_macs", "backward_flops")
+COLUMNS = ("spec", "status", "params", "macs", "flops", "weights", "inference_peak", "input", "unsupported", "error",
+           "seconds")
+BACKWARD_COLUMNS = ("backward_macs", "backward_flops", "training_peak")
 FORMATS = ("csv", "json", "markdown")
 STATUSES = ("ok", "unsupported", "error", "timeout")
 _GLOB = set("*?[")
@@ -140,8 +141,12 @@ def analyse_one(spec: str, options: dict[str, Any]) -> dict[str, Any]:
         row.update(status="unsupported" if report.unsupported else "ok", params=t.params, macs=t.macs, flops=t.flops,
                    input=";".join(_shape(i) for i in report.inputs),
                    unsupported=" ".join(f"{op}×{n}" if n > 1 else op for op, n in report.unsupported.items()))
+        m = report.memory
+        if m is not None:  # bytes: parameters and buffers; the peak of an inference pass (docs/memory.md)
+            row.update(weights=m.weights + m.buffers, inference_peak=m.inference_peak)
         if opts.get("backward"):
-            row.update(backward_macs=t.backward_macs, backward_flops=t.backward_flops)
+            row.update(backward_macs=t.backward_macs, backward_flops=t.backward_flops,
+                       training_peak=m.training_peak if m is not None else None)
     row["seconds"] = round(time.perf_counter() - start, 3)
     return row
 
@@ -443,7 +448,7 @@ class RowWriter:
         self.fh.flush()
 
 
-_NUMERIC = frozenset({"params", "macs", "flops", "seconds", *BACKWARD_COLUMNS})
+_NUMERIC = frozenset({"params", "macs", "flops", "weights", "inference_peak", "seconds", *BACKWARD_COLUMNS})
 
 
 def done_specs(path: str, fmt: str, columns: Sequence[str]) -> list[str]:
