@@ -113,7 +113,7 @@ def test_checkpointing_keeps_the_inputs_of_matching_modules_only():
 @pytest.mark.parametrize("kwargs,match", [
     ({"backward": True, "optimizer": "lion"}, "optimizer must be one of"),
     ({"backward": True, "precision": "int4"}, "precision must be one of"),
-    ({"optimizer": "sgd"}, "only apply to a training step"),
+    ({"optimizer": "sgd"}, "describes a training step"),
     ({"backward": True, "precision": "bf16", "dtype": "fp16"}, "give one of them"),
 ])
 def test_bad_training_options_are_refused(kwargs, match):
@@ -243,3 +243,20 @@ def test_gpt2_saved_activations_term_by_term_against_korthikanti(s, b):
                 + 24 * s * b * h  # GPT-2's tanh GELU written out in Python saves 4 tensors of 4h, not its input alone
                 + 2 * 2 * 4 * s * b)  # each layer norm's fp32 mean and 1/std per token
     assert r.layer("transformer.h.1").saved_activation_bytes == expected
+
+
+def test_a_checkpointed_transformer_recomputes_on_meta_as_on_cpu():
+    # autograd runs the meta device's backward on a thread of its own, where the recomputed attention must still
+    # be the fused kernel the forward ran: the tensors it recomputes are then those the forward saved
+    tf = pytest.importorskip("transformers")
+    cfg = tf.LlamaConfig(num_hidden_layers=2, hidden_size=64, intermediate_size=128, num_attention_heads=4,
+                         num_key_value_heads=2, vocab_size=100)
+    model = tf.LlamaForCausalLM(cfg)
+    plain = nncost.analyze(model, input_ids=(1, 16), backward=True)
+    meta = nncost.analyze(model, input_ids=(1, 16), backward=True, checkpoint="model.layers.*")
+    cpu = nncost.analyze(model, input_ids=(1, 16), backward=True, checkpoint="model.layers.*", device="cpu")
+    assert meta.memory.saved_activations == cpu.memory.saved_activations < plain.memory.saved_activations
+    # the backward re-runs the layers' forward, up to the last tensor the backward still needs (checkpoint stops there)
+    recomputed = meta.total.backward_macs - plain.total.backward_macs
+    assert meta.total.backward_macs == cpu.total.backward_macs
+    assert 0 < recomputed <= meta.layer("model.layers").macs

@@ -19,6 +19,7 @@ from ...formulas.memory import OPTIMIZER_STATES, PRECISIONS, training_state_byte
 from ...report import Memory, ParamCount, Report
 from ...tree import Entry, Own, build_layers, check_unsupported
 from .capture import Capture, run_capture
+from .functions import fused_sdpa_in_recomputation
 from .lifetime import Lifetimes, optimizer_step_transient, storage_key
 from .quantized import packed_numel
 
@@ -245,7 +246,8 @@ def _training_options(optimizer: str | None, precision: str | None, checkpoint: 
     """Check the training-step options; (optimizer, precision, the dtype the model runs in)."""
     given = [f"{n}={v!r}" for n, v in (("optimizer", optimizer), ("precision", precision), ("checkpoint", checkpoint)) if v]
     if given and not backward:
-        raise InputError(f"{', '.join(given)} only apply to a training step: count one with backward=True (--backward)")
+        raise InputError(f"{', '.join(given)} {'describe' if len(given) > 1 else 'describes'} a training step: count one "
+                         "with backward=True (--backward)")
     opt = (optimizer or "adamw").lower()
     if opt not in OPTIMIZER_STATES:
         raise InputError(f"optimizer must be one of {', '.join(OPTIMIZER_STATES)}, got {optimizer!r}")
@@ -479,7 +481,7 @@ def analyze(
             if real:
                 torch.manual_seed(SEED)  # the model's own draws (dropout, sampling) repeat; the user's RNG is restored
             try:
-                with swapped:
+                with swapped, fused_sdpa_in_recomputation() if bw and checkpoint else contextlib.nullcontext():
                     cap = run_capture(model, call, paths, backward=bw, fast=d.type == "meta",
                                       bn_types=_BN_TYPES if fold_bn else (), life=life)
             finally:

@@ -14,7 +14,8 @@ no gradient needed, the RNN and SDPA bindings also build their outputs directly,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -24,7 +25,7 @@ from ... import formulas as fm
 from ...cost import ZERO, Cost
 from ...formulas.rnn import GATES
 
-__all__ = ["FUNCTIONS", "FnResult", "META_FUSED", "fused_sdpa"]
+__all__ = ["FUNCTIONS", "FnResult", "META_FUSED", "fused_sdpa", "fused_sdpa_in_recomputation"]
 
 FnResult = tuple[Cost, Any, Cost]  # (cost, outputs built on meta, a call to run instead, or None; attention share)
 FnBinding = Callable[[Sequence[Any], dict[str, Any], bool], FnResult]
@@ -157,6 +158,25 @@ def _mha(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
     if query.device.type == "meta" and not need_weights:  # its SDPA: the fused kernel, or just its output's shape
         run = lambda: _with_fused_sdpa(F.multi_head_attention_forward, args, kwargs)  # noqa: E731
     return cost, run, _mha_core(batch, query.shape[0], key.shape[0], e, int(num_heads), masked)
+
+
+@contextlib.contextmanager
+def fused_sdpa_in_recomputation() -> Iterator[None]:
+    """Activation checkpointing recomputes a forward inside the backward, which autograd runs on
+    another thread for the meta device, where the function-level mode is not active: there
+    ``F.scaled_dot_product_attention`` runs as the fused kernel too (as it did in the forward),
+    else the recomputed tensors would not be those the forward saved."""
+    original = F.scaled_dot_product_attention
+
+    def sdpa(*a: Any, **k: Any) -> Any:
+        run = None if torch._C._is_torch_function_mode_enabled() else fused_sdpa(a, k)
+        return run() if run is not None else original(*a, **k)
+
+    F.scaled_dot_product_attention = sdpa  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        F.scaled_dot_product_attention = original
 
 
 def _with_fused_sdpa(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
