@@ -485,3 +485,18 @@ def test_a_layout_model_gets_a_box_per_token():
     r = analyze_hf(cfg.to_dict(), seq=16)
     assert {i["name"]: (i["shape"], i["dtype"]) for i in r.inputs}["bbox"] == ([1, 16, 4], "int64")
     assert r.total.params == sum(p.numel() for p in tf.BrosModel(cfg).parameters())
+
+
+def test_an_encoder_decoder_detector_gets_an_image_and_a_time_series_model_its_past_values():
+    import transformers as tf
+
+    # DETR is an encoder-decoder whose forward takes pixel_values, not token ids
+    cfg = tf.DetrConfig(encoder_layers=1, decoder_layers=1, d_model=32, encoder_attention_heads=2, decoder_attention_heads=2,
+                        encoder_ffn_dim=64, decoder_ffn_dim=64, num_queries=10)
+    r = analyze_hf(cfg.to_dict())
+    assert [(i["name"], i["shape"]) for i in r.inputs] == [("pixel_values", [1, 3, 224, 224])]
+    assert r.total.params == sum(p.numel() for p in tf.DetrModel(cfg).parameters())
+    ts = tf.PatchTSTConfig(num_hidden_layers=1, context_length=64, num_input_channels=3, patch_length=8, patch_stride=8)
+    r = analyze_hf(ts.to_dict())
+    assert [(i["name"], i["shape"]) for i in r.inputs] == [("past_values", [1, 64, 3])]  # batch, context, channels
+    assert r.total.params == sum(p.numel() for p in tf.PatchTSTModel(ts).parameters())

@@ -305,7 +305,8 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
     size and channels) or raw audio (``input_values``: one second at 16 kHz) for a model that
     takes no ``input_ids``; token ids *and* an image for a dual encoder (CLIP, ALIGN, BLIP's
     contrastive model: a text and a vision tower side by side, no image tokens in the text);
-    and the boxes (``bbox``, zeros) a layout model reads with its tokens."""
+    the boxes (``bbox``, zeros) a layout model reads with its tokens; and for a time-series model
+    its ``past_values`` over the configured context and channels."""
     import inspect
 
     import torch
@@ -323,13 +324,16 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         return {"pixel_values": _image(cfg, batch)}
     if "input_values" in params:
         return {"input_values": (batch, 16000)}
+    context, channels = cfg_attr(cfg, "context_length", None), cfg_attr(cfg, "num_input_channels", None)
+    if "past_values" in params and isinstance(context, int) and isinstance(channels, int):  # a time-series model
+        return {"past_values": (batch, context, channels)}
     return None
 
 
 def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int, model: Any = None) -> dict[str, Any]:
     """Input shapes for one forward pass of the model."""
     model_type = cfg.model_type
-    if model is not None and task == "base" and model_type != "whisper":
+    if model is not None and task in ("base", "seq2seq") and model_type != "whisper":  # DETR is an encoder-decoder
         by_signature = _signature_inputs(model, cfg, batch, seq)
         if by_signature is not None:
             return by_signature

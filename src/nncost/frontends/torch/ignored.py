@@ -51,7 +51,7 @@ IGNORED_GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "boolean and bitwise logic (bit manipulation, not arithmetic)": (
         "logical_and", "logical_or", "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_not",
-        "bitwise_xor", "__and__", "__or__",
+        "bitwise_xor", "__and__", "__or__", "_is_all_true", "_is_any_true",
     ),
 }
 
