@@ -173,3 +173,12 @@ def test_calculator_memory_holds_weights_inputs_and_what_the_layer_writes():
     assert m.inference_peak == m.weights + m.inputs + m.activation_peak and m.inference_peak_module == "Conv2d"
     ids = analyze_layer("nn.Embedding(1000, 32)", (2, 7)).memory
     assert (ids.weights, ids.inputs, ids.activation_peak) == (4 * 1000 * 32, 8 * 2 * 7, 4 * 2 * 7 * 32)  # int64 ids
+
+
+def test_every_frontend_names_a_float_dtype_alike():
+    from nncost.formulas import float_dtype
+
+    assert [float_dtype(n) for n in ("bf16", "half", "torch.float32", "FP64")] == [
+        ("bfloat16", 2), ("float16", 2), ("float32", 4), ("float64", 8)]
+    with pytest.raises(nncost.NncostError, match="dtype must be one of"):
+        float_dtype("int4")  # a weight format, not a dtype a layer runs in

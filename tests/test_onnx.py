@@ -70,7 +70,7 @@ def test_dtype_resizes_float_tensors_only():
     for dt, item in (("float32", 4), ("fp16", 2)):
         t = analyze_onnx(g, dtype=dt).total
         assert (t.read_bytes, t.write_bytes) == (8 * 2 * 5 + item * 2 * 5 * 16, item * 2 * 5 * 16)
-    with pytest.raises(ModelSpecError, match="dtype must be one of"):
+    with pytest.raises(NncostError, match="dtype must be one of"):
         analyze_onnx(tiny_cnn(2), dtype="int8")
 
 

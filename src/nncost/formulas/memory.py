@@ -9,7 +9,24 @@ concatenations read and write. A gather (embedding lookup, ``index_select``, ONN
 
 from __future__ import annotations
 
-__all__ = ["OPTIMIZER_STATES", "PRECISIONS", "tensor_bytes", "gather_read_bytes", "intensity", "training_state_bytes"]
+from ..errors import InputError
+
+__all__ = ["FLOAT_DTYPES", "OPTIMIZER_STATES", "PRECISIONS", "float_dtype", "gather_read_bytes", "intensity", "tensor_bytes",
+           "training_state_bytes"]
+
+# the floating-point dtypes a model, a layer or an ONNX file can be sized in: every alias -> PyTorch's name
+FLOAT_DTYPES = {"float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16", "fp16": "float16",
+                "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16", "float64": "float64", "fp64": "float64"}
+
+
+def float_dtype(name: str) -> tuple[str, int]:
+    """(PyTorch's name, bytes per element) of a floating dtype given by any alias (``bf16``, ``half``, ...)."""
+    from .llm import bytes_per_element
+
+    canonical = FLOAT_DTYPES.get(str(name).lower().removeprefix("torch."))
+    if canonical is None:
+        raise InputError(f"dtype must be one of {', '.join(sorted(FLOAT_DTYPES))}, got {name!r}")
+    return canonical, int(bytes_per_element(canonical))
 
 
 def tensor_bytes(numel: int, bits: int) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 from ..conventions import conventions
 from ..cost import FlopsConvention, RnnBias
 from ..errors import LayerSpecError, ShapeError
-from ..formulas.memory import gather_read_bytes, tensor_bytes
+from ..formulas.memory import float_dtype, gather_read_bytes, tensor_bytes
 from ..formulas.shapes import prod
 from ..report import Memory, Report, Working
 from ..tree import Entry, Own, build_layers
@@ -47,10 +47,6 @@ def _shapes(input_shape: Sequence[int] | Sequence[Sequence[int]] | None) -> tupl
     return tuple(out)
 
 
-# bytes per element of the dtypes a layer can run in (its float tensors; indices stay int64)
-_DTYPE_BYTES = {"float32": 4, "fp32": 4, "float": 4, "float16": 2, "fp16": 2, "half": 2, "bfloat16": 2, "bf16": 2,
-                "float64": 8, "fp64": 8}
-_CANONICAL = {4: "float32", 8: "float64"}
 _VIEWS = frozenset({"Flatten", "flatten", "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
                     "dropout"})  # in eval: the input itself, nothing moves
 _GATHERS = frozenset({"Embedding", "embedding"})
@@ -113,10 +109,7 @@ def analyze_layer(
     bf16, fp16, fp64) sizes the bytes read and written.
     """
     flops_conv = FlopsConvention(flops)
-    item = _DTYPE_BYTES.get(str(dtype).lower())
-    if item is None:
-        raise LayerSpecError(f"dtype must be one of {', '.join(sorted(_DTYPE_BYTES))}, got {dtype!r}")
-    dtype_name = "bfloat16" if str(dtype).lower() in ("bf16", "bfloat16") else "float16" if item == 2 else _CANONICAL[item]
+    dtype_name, item = float_dtype(dtype)
     bias_conv = RnnBias(rnn_bias)
     call = parse_layer(expression)
     entry = CATALOGUE.binding(call.name)

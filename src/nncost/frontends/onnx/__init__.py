@@ -20,7 +20,7 @@ from ... import symbolic as sym
 from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
 from ...errors import ModelSpecError, NncostError
-from ...formulas.memory import gather_read_bytes
+from ...formulas.memory import float_dtype, gather_read_bytes, tensor_bytes
 from ...report import Memory, ParamCount, Report
 from ...tree import Entry, Own, build_layers, check_unsupported, with_ancestors
 from .bindings import ONNX, NodeView, UnknownShape
@@ -134,7 +134,7 @@ class _Walk:
         n = 1
         for d in s:
             n *= int(d)  # type: ignore[arg-type]  # ints, checked above
-        return (n * _ITEM_BITS[t] + 7) // 8
+        return tensor_bytes(n, _ITEM_BITS[t])
 
     def count_traffic(self, node: Any, scope: str, times: int) -> None:
         """Bytes the node reads (every input, weights included) and writes (every output), by
@@ -348,15 +348,11 @@ def _float_type(dtype: str | None) -> int | None:
     """The ONNX element type every float tensor is counted in (``dtype=``), or None: as stored."""
     if dtype is None:
         return None
-    code = _FLOAT_DTYPES.get(str(dtype).lower().removeprefix("torch."))
-    if code is None:
-        raise ModelSpecError(f"dtype must be one of {', '.join(sorted(_FLOAT_DTYPES))} for an ONNX model, got {dtype!r}")
-    return code
+    return _ONNX_FLOAT_TYPES[float_dtype(dtype)[0]]
 
 
-_FLOAT_DTYPES = {"float32": 1, "fp32": 1, "float": 1, "float16": 10, "fp16": 10, "half": 10, "bfloat16": 16, "bf16": 16,
-                 "float64": 11, "fp64": 11}
-_RETYPED = frozenset({1, 10, 11, 16})  # float32, float16, float64, bfloat16
+_ONNX_FLOAT_TYPES = {"float32": 1, "float16": 10, "float64": 11, "bfloat16": 16}  # PyTorch's names -> ONNX element types
+_RETYPED = frozenset(_ONNX_FLOAT_TYPES.values())
 
 
 def _guarded(model: Any, flops_conv: FlopsConvention, name: str, display: str, float_type: int | None = None) -> Report:
@@ -512,7 +508,7 @@ def _memory(model: Any, walk: _Walk) -> Memory:
             n = 1
             for d in t.dims:
                 n *= int(d)
-            b = (n * _ITEM_BITS.get(walk.types.get(name, t.data_type), 0) + 7) // 8
+            b = tensor_bytes(n, _ITEM_BITS.get(walk.types.get(name, t.data_type), 0))
         return b or 0
 
     by_dtype: dict[str, int] = {}

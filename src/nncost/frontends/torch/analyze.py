@@ -202,7 +202,7 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
             params=own[path], forward=Cost(f[0], f[1]), backward=Cost(b[0], b[1]), read_bytes=rw[0], write_bytes=rw[1],
             unsupported=cap.unsupported.get(path, {}), by_dtype={k: Cost(*v) for k, v in cap.by_dtype.get(path, {}).items()},
             saved_bytes=saved.get(path, 0) if saved is not None else 0,
-        ), cap.in_shapes.get(path, []), cap.out_shapes.get(path, []), cap.calls.get(path, 0), cap.out_bytes.get(path, 0)))
+        ), cap.in_shapes.get(path, []), cap.out_shapes.get(path, []), cap.calls.get(path, 0), cap.out_bytes.get(path)))
     nodes = build_layers(entries, flops, saved=saved is not None)
     att = flops.apply(Cost(cap.attention[0], cap.attention[1]))
     return Report(

@@ -30,7 +30,7 @@ from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakIdKeyDictionary
 
 from ...cost import Cost
-from ...formulas.memory import gather_read_bytes
+from ...formulas.memory import gather_read_bytes, tensor_bytes
 from .bindings import ATEN, ATTENTION_OPS, SPARSE_AWARE
 from .functions import FUNCTIONS, META_FUSED
 from .ignored import TRAFFIC
@@ -172,7 +172,7 @@ def _nbytes(t: torch.Tensor) -> int:
         for size, stride in zip(t.shape, t.stride()):
             if stride:
                 n *= size
-    return n * t.element_size()
+    return tensor_bytes(n, 8 * t.element_size())
 
 
 def _packed_bytes(obj: Any) -> int:

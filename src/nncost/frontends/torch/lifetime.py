@@ -53,12 +53,9 @@ class Lifetimes:
         self.saved: dict[str, int] = defaultdict(int)  # module -> bytes autograd saved for backward (each storage once)
         self._saved_keys: set[int] = set()
         self._refs: dict[int, tuple[weakref.ref[torch.Tensor], int]] = {}  # id(weak reference) -> (it, storage)
-        self.enabled = True
 
     def produced(self, out: Any, module: str) -> None:
         """The tensors an op returned (lists of tensors included)."""
-        if not self.enabled:
-            return
         if isinstance(out, torch.Tensor):
             self._one(out, module)
         elif isinstance(out, (tuple, list)):
@@ -99,8 +96,7 @@ class Lifetimes:
             del self.live[key]
 
     def event(self, module: str, what: str) -> None:
-        if self.enabled:
-            self.timeline.append((module, what, self.current))
+        self.timeline.append((module, what, self.current))
 
     def pack(self, t: torch.Tensor, module: str) -> None:
         """A tensor autograd saves for backward (a saved-tensors hook): counted once per storage,
