@@ -143,6 +143,7 @@ class Memory:
     training_peak: int | None = None
     training_peak_module: str | None = None
     checkpoint: str | None = None  # the activation-checkpointing pattern, when given
+    parallel: dict[str, Any] | None = None  # per-GPU training memory under --tp/--pp/--dp/--zero (hf decoder LMs)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["si", "grouped", "bytes_iec"]
+__all__ = ["si", "grouped", "bytes_iec", "parse_bytes"]
 
 _SI = ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
@@ -35,3 +35,31 @@ def bytes_iec(n: int | None, digits: int = 2) -> str:
         if abs(n) >= 1 << power:
             return f"{n / (1 << power):.{digits}f} {suffix}"
     return f"{n} B"
+
+
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
+               "tib": 2**40}
+
+
+def parse_bytes(value: int | str, what: str = "size") -> int:
+    """A size in bytes from an int or a string with a unit: ``80GB`` (10^9), ``80GiB`` (2^30), ``1.5TB``.
+
+    Raises InputError (one line, naming ``what``) for a negative, zero or unreadable size.
+    """
+    import re
+
+    from .errors import InputError
+
+    expected = f"{what} must be a positive size such as 80GB, 80GiB or 85899345920 (bytes), got {value!r}"
+    if isinstance(value, bool):
+        raise InputError(expected)
+    if isinstance(value, int):
+        n = value
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z]*)\s*", str(value).lower())
+        if m is None or m.group(2) not in _BYTE_UNITS:
+            raise InputError(expected)
+        n = int(float(m.group(1)) * _BYTE_UNITS[m.group(2)])
+    if n <= 0:
+        raise InputError(expected)
+    return n

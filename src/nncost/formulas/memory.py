@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ..errors import InputError
 
-__all__ = ["FLOAT_DTYPES", "OPTIMIZER_STATES", "PRECISIONS", "float_dtype", "gather_read_bytes", "intensity", "tensor_bytes",
-           "training_state_bytes"]
+__all__ = ["FLOAT_DTYPES", "OPTIMIZER_STATES", "PRECISIONS", "ZERO_STAGES", "float_dtype", "gather_read_bytes", "intensity",
+           "pipeline_in_flight", "tensor_bytes", "training_state_bytes", "zero_per_rank"]
 
 # the floating-point dtypes a model, a layer or an ONNX file can be sized in: every alias -> PyTorch's name
 FLOAT_DTYPES = {"float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16", "fp16": "float16",
@@ -64,3 +64,27 @@ def training_state_bytes(trainable: int, optimizer: str, precision: str) -> tupl
     width, mixed = PRECISIONS[precision]
     states = OPTIMIZER_STATES[optimizer] * trainable * (4 if mixed else width)
     return trainable * width, trainable * 4 if mixed else 0, states
+
+
+ZERO_STAGES = (0, 1, 2, 3)
+
+
+def zero_per_rank(weights: int, gradients: int, master: int, states: int, dp: int, stage: int) -> tuple[int, int, int, int]:
+    """(weights, gradients, fp32 master weights, optimizer states) one data-parallel rank holds
+    under ZeRO (Rajbhandari et al. 2020, §5): stage 1 partitions the optimizer states — the
+    fp32 master weights among them — over the ``dp`` ranks, stage 2 also the gradients, stage 3
+    also the weights; stage 0 replicates everything. A partition is ⌈x / dp⌉ (padded to equal
+    parts). With Ψ parameters in mixed-precision Adam (2 + 2 + 12 bytes each): 16Ψ, then
+    4Ψ + 12Ψ/dp, 2Ψ + 14Ψ/dp, 16Ψ/dp.
+    """
+    def part(x: int, on: bool) -> int:
+        return -(-x // dp) if on else x
+
+    return part(weights, stage >= 3), part(gradients, stage >= 2), part(master, stage >= 1), part(states, stage >= 1)
+
+
+def pipeline_in_flight(stage: int, stages: int) -> int:
+    """Micro-batches whose activations stage ``stage`` (0-based) of ``stages`` holds at once in the
+    1F1B schedule (PipeDream-Flush, Megatron-LM's default; Narayanan et al. 2021, §2.2): the first
+    stage ``stages``, the last one — so the first holds L layers' worth of one micro-batch."""
+    return stages - stage

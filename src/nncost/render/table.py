@@ -90,6 +90,14 @@ def _memory(report: Report) -> list[str]:
         lines.append(f"training step {m.optimizer}, {m.precision}{ckpt}: gradients {b(m.gradients)}{master}, optimizer states "
                      f"{b(m.optimizer_states)}, saved activations {b(m.saved_activations)}; peak {b(m.training_peak)} "
                      f"(at {m.training_peak_module})")
+    par = m.parallel
+    if par:
+        g, busiest = par["per_gpu"], par["stages"][par["busiest_stage"]]
+        master = f", fp32 master weights {b(g['master_weights'])}" if g["master_weights"] else ""
+        lines.append(f"per GPU       tp {par['tp']} × pp {par['pp']} × dp {par['dp']} = {par['gpus']:,} GPUs, ZeRO-{par['zero']}, "
+                     f"sequence parallel: weights {b(g['weights'])}, gradients {b(g['gradients'])}{master}, optimizer states "
+                     f"{b(g['optimizer_states'])}, activations {b(g['activations'])} ({busiest['micro_batches_in_flight']} "
+                     f"micro-batches in flight) = {b(g['total'])} (pipeline stage {par['busiest_stage']} of {par['pp']})")
     return lines
 
 
@@ -117,6 +125,7 @@ def _llm(llm: dict[str, Any]) -> list[str]:
     out.append(f"  KV cache at context {llm['kv_cache_context']}: {bytes_iec(llm['kv_cache_bytes'])} "
                f"({llm['layers']} layers × {llm['kv_heads']} kv heads × {llm['head_dim']}, K and V)")
     out.append("  weights: " + ", ".join(f"{d} {bytes_iec(b)}" for d, b in llm["weight_bytes_by_dtype"].items()))
+    out += _serving(llm.get("serving"))
 
     def cmp(name: str, rule: int, exact: int) -> str:
         return f"  {name:34s} {si(rule):>10s}  exact {si(exact)} ({100 * (rule - exact) / exact:+.1f}%)"
@@ -128,6 +137,29 @@ def _llm(llm: dict[str, Any]) -> list[str]:
             cmp("PaLM 6N + 12·L·H·Q·T", r["palm_train"], r["exact_train_2mac_per_token"]),
             f"  2N leaves out the LM head ({si(r['lm_head_2mac_per_token'])}/token) and attention "
             f"({si(r['attention_2mac_per_token'])}/token at this prompt length); 6N triples both."]
+    return out
+
+
+def _serving(sv: dict[str, Any] | None) -> list[str]:
+    """Serving memory: the peak of generation, and what fits in a device (docs/memory.md)."""
+    from ..units import bytes_iec as b
+
+    if not sv:
+        return []
+    phases = f"prefill {b(sv['prefill_peak'])}" + (f", last decode step {b(sv['decode_peak'])}" if sv["decode_peak"] else "")
+    out = [f"  serving {sv['batch']} × {sv['context']} tokens (activations {sv['activation_dtype']}): weights "
+           f"{b(sv['weights'])} + KV cache {b(sv['kv_cache'])} + activations {b(sv['activation_peak'])} = peak "
+           f"{b(sv['peak'])} at {sv['peak_phase']} ({phases})"]
+    fit = sv.get("fit")
+    if fit:
+        if not fit["weights_fit"]:
+            out.append(f"  fits in {b(fit['device_memory'])}: nothing (the weights alone are {b(sv['weights'])})")
+        else:
+            ctx = f"context up to {fit['max_context']:,} at batch {sv['batch']}" if fit["max_context"] else \
+                f"no context at batch {sv['batch']}"
+            limit = " (the model's positions end there)" if fit["limited_by"] == "positions" else ""
+            out.append(f"  fits in {b(fit['device_memory'])}: batch up to {fit['max_batch']:,} at context {sv['context']:,}; "
+                       f"{ctx}{limit}")
     return out
 
 

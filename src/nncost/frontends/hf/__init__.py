@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...errors import MetaDeviceError, ModelSpecError, first_line, require
+from ...errors import InputError, MetaDeviceError, ModelSpecError, first_line, require
 from ...report import Report
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
@@ -357,6 +357,7 @@ def analyze_hf(
     dtype: str | None = None,
     llm: bool = True,
     group_size: int = 128,
+    device_memory: int | str | None = None,
     **options: Any,
 ) -> Report:
     """Analyse a Hugging Face model from its config (no weights, no network).
@@ -366,14 +367,24 @@ def analyze_hf(
     ``llm`` section has prefill, decode, KV cache, weight bytes and training per token;
     int8, int4 and fp8 weight bytes include a scale (and zero point) per ``group_size`` weights.
     """
-    from ...errors import InputError
-
     for name, value, low in (("batch", batch, 1), ("seq", seq, 1), ("gen", gen, 0), ("group_size", group_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+    parallel = {k: options.pop(k) for k in ("tp", "pp", "dp", "zero") if options.get(k) is not None}
+    if parallel:
+        from .parallel import check_parallel
+
+        parallel = {"tp": 1, "pp": 1, "dp": 1, "zero": 0, **parallel}
+        check_parallel(**parallel)
+        if not options.get("backward"):
+            raise InputError("--tp, --pp, --dp and --zero size a training step's memory per GPU; add --backward")
+    if device_memory is not None:
+        from ...units import parse_bytes
+
+        device_memory = parse_bytes(device_memory, "device_memory")
     data, name = load_config(config)
     with _quiet():
-        return _analyze_hf(data, name, batch, seq, gen, dtype, llm, options, group_size)
+        return _analyze_hf(data, name, batch, seq, gen, dtype, llm, options, group_size, device_memory, parallel)
 
 
 @contextlib.contextmanager
@@ -390,7 +401,8 @@ def _quiet() -> Iterator[None]:
 
 
 def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int, dtype: str | None, llm: bool,
-                options: dict[str, Any], group_size: int = 128) -> Report:
+                options: dict[str, Any], group_size: int = 128, device_memory: int | None = None,
+                parallel: dict[str, int] | None = None) -> Report:
     from ..torch import analyze
     from ..torch.analyze import _dtype
 
@@ -398,7 +410,14 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
     tdtype = torch_dtype(dtype)
     _dtype(tdtype)  # an unknown dtype is the user's error, named as such, before anything is built
     model, cfg, task = build(data, notes, tdtype)
-    _check_positions(cfg, task, name, seq, gen)
+    positions = _check_positions(cfg, task, name, seq, gen)
+    if device_memory is not None and (task != "causal" or not llm or options.get("backward")):
+        why = "a training step (--backward)" if task == "causal" and llm else f"a {cfg.model_type} {task} model"
+        raise InputError(f"--device-memory sizes serving (the largest batch and context a causal LM generates with); "
+                         f"hf:{name} is {why}")
+    if parallel and task != "causal":
+        raise InputError(f"--tp, --pp, --dp and --zero follow Megatron-LM's rules for decoder LMs; hf:{name} is a "
+                         f"{cfg.model_type} {task} model")
     inputs = default_inputs(cfg, task, batch, seq, gen, model)
     try:
         report = analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **options)
@@ -419,11 +438,16 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
     report.frontend = "hf"
     report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
+    if parallel and report.memory is not None:
+        from .parallel import parallel_memory
+
+        report.memory.parallel = parallel_memory(model, cfg, report, batch=batch, **parallel)
     if task == "causal" and llm and not options.get("backward"):
         from .llm import llm_view
 
         report.extra["llm"] = llm_view(model, cfg, report, batch=batch, seq=seq, gen=gen, dtype=dtype or "fp32",
-                                       flops=options.get("flops", "seed"), group_size=group_size)
+                                       flops=options.get("flops", "seed"), group_size=group_size,
+                                       device_memory=device_memory, max_positions=positions)
     return report
 
 
@@ -439,17 +463,15 @@ def _reads_values(exc: BaseException) -> bool:
     return any(s in str(cause) for s in _VALUE_READS)
 
 
-def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> None:
+def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> int | None:
     """Refuse a length past the positions the config declares (learned position tables
-    end there; rotary models were trained up to it)."""
-    from ...errors import InputError
-
+    end there; rotary models were trained up to it); that limit, or None."""
     found = next(((f"{where}{attr}", limit) for holder, where in ((cfg, ""), (cfg_attr(cfg, "text_config", None), "text_config."))
                   if holder is not None for attr in ("n_positions", "max_position_embeddings")
                   for limit in (cfg_attr(holder, attr, None),)
                   if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0), None)
     if found is None:  # the text tower's, for a dual encoder (CLIP: 77)
-        return
+        return None
     attr, limit = found
     need = {"causal": seq + gen}.get(task, seq)
     if need > limit:
@@ -457,6 +479,7 @@ def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> None
         raise InputError(f"hf:{name} takes at most {limit:,} positions ({attr} in its config); {what} is more")
     if task == "seq2seq" and gen > limit:
         raise InputError(f"hf:{name} takes at most {limit:,} positions ({attr} in its config); --gen {gen} is more")
+    return limit
 
 
 def torch_dtype(dtype: str | None) -> str | None:

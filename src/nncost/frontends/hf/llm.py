@@ -21,6 +21,7 @@ import torch
 from ... import formulas as fm
 from ...report import Report
 from . import cfg_attr
+from .serving import serving_memory
 
 __all__ = ["llm_view"]
 
@@ -61,7 +62,9 @@ def _quantizable(model: Any) -> tuple[list[int], int]:
     weights of linear layers and of expert matmuls; not embeddings, the LM head, norms or biases."""
     head = model.get_output_embeddings()
     skip = {id(head.weight)} if head is not None else set()
-    linear = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Linear)} - skip
+    # nn.Linear, and transformers' Conv1D (GPT-2's projections: a linear layer with its weight transposed)
+    linear = {id(m.weight) for m in model.modules()
+              if isinstance(m, torch.nn.Linear) or (type(m).__name__ == "Conv1D" and isinstance(m.weight, torch.Tensor))} - skip
     quantized, other = [], 0
     for name, p in model.named_parameters():
         if id(p) in linear or (".experts." in f".{name}" and p.dim() >= 2 and id(p) not in skip):
@@ -131,7 +134,7 @@ def kv_layout(cfg: Any, layers: int, kv_heads: int, head_dim: int) -> tuple[list
 
 
 def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen: int, dtype: str, flops: str = "seed",
-             group_size: int = 128) -> dict[str, Any]:
+             group_size: int = 128, device_memory: int | None = None, max_positions: int | None = None) -> dict[str, Any]:
     from ..torch import analyze
     from . import torch_dtype
 
@@ -190,6 +193,14 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
             return fm.quantized_weight_bytes(quantized, other, d.lower(), group_size)
         return fm.weight_bytes(t.params, d)
 
+    if tdtype is not None:
+        run_dtype = getattr(torch, tdtype)
+    elif dtype.lower() in fm.llm.QUANTIZED:  # quantized weights serve bf16 activations and a bf16 KV cache
+        run_dtype = torch.bfloat16
+    else:
+        run_dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
+    serving = serving_memory(model, cfg, batch=batch, seq=seq, gen=gen, run_dtype=run_dtype, weights=weights(dtype),
+                             windows=windows, per_token=per_token, max_positions=max_positions, device_memory=device_memory)
     if experts:
         prefill.notes.append(
             f"mixture of experts: each token runs {experts['top_k']} of {experts['count']} routed experts"
@@ -220,4 +231,5 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
         "train_flops_per_token": train.train_flops // tokens,
         "train_macs_per_token": train.train_macs // tokens,
         "rules": rules,
+        "serving": serving,
     }

@@ -101,7 +101,33 @@ def _materialise(x: Any, name: str, device: torch.device, dtype: torch.dtype | N
     if isinstance(x, (tuple, list)):
         items = [_materialise(v, f"{name}[{i}]", device, dtype, gen) for i, v in enumerate(x)]
         return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    if _held_tensors(x):  # an object holding tensors (a KV cache): a copy, as the model may grow or replace them
+        import copy
+
+        return copy.deepcopy(x)
     return x  # scalars, None, flags: passed through as given
+
+
+def _held_tensors(x: Any, depth: int = 0) -> list[torch.Tensor]:
+    """Tensors held in the attributes of an input object that is not a tensor, a container or a
+    module (a transformers ``DynamicCache``: its layers' keys and values), a few levels deep."""
+    found: list[torch.Tensor] = []
+    if depth > 4 or isinstance(x, (torch.Tensor, torch.nn.Module, str, bytes, int, float, bool, type(None))):
+        return found
+    if isinstance(x, Mapping):
+        items: Any = x.values()
+    elif isinstance(x, (tuple, list)):
+        items = x
+    else:
+        attrs = getattr(x, "__dict__", None)
+        if not isinstance(attrs, dict):
+            return found
+        items = attrs.values()
+        found.extend(v for v in items if isinstance(v, torch.Tensor))
+    for v in items:
+        if not isinstance(v, torch.Tensor):
+            found.extend(_held_tensors(v, depth + 1))
+    return found
 
 
 def _has_sparse(x: Any) -> bool:
@@ -354,9 +380,10 @@ def _memory(model: torch.nn.Module, dt: torch.dtype | None, inputs: list[torch.T
             train: Lifetimes | None, optimizer: str, precision: str | None, checkpoint: str | None) -> Memory:
     w = _weights(model, dt)
     weights, trainable, largest = w.params + w.buffers, w.trainable, w.largest
-    ins = _storage_bytes(inputs)
-    mem = Memory(weights=w.params, buffers=w.buffers, weights_by_dtype=w.by_dtype, inputs=ins, activation_peak=infer.peak,
-                 inference_peak=weights + ins + infer.peak, inference_peak_module=infer.peak_module, timeline=infer.timeline)
+    ins = _storage_bytes(inputs)  # the adopted tensors of input objects (a KV cache) are inputs too, live in the peaks
+    mem = Memory(weights=w.params, buffers=w.buffers, weights_by_dtype=w.by_dtype, inputs=ins + infer.adopted,
+                 activation_peak=infer.peak - infer.adopted, inference_peak=weights + ins + infer.peak,
+                 inference_peak_module=infer.peak_module, timeline=infer.timeline)
     if train is None:
         return mem
     run_dtype = dt or next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
@@ -464,6 +491,7 @@ def analyze(
         stand = {} if direct else _stand_ins(model, d, dt)
         life = Lifetimes([*stand.values(), *_tensors(a), *_tensors(k),
                           *([*model.parameters(), *model.buffers()] if direct else [])])
+        life.adopt(_held_tensors([a, k]))
         if bw and checkpoint:
             _checkpointed(ckpt_modules, life)  # undone by restore() with every attribute the run changed
 

@@ -8,7 +8,9 @@ parameter's ``.grad``), so what a real run keeps is what is kept here — on the
 device, where nothing is allocated.
 
 Weights and inputs exist before the run; they are counted apart (``known`` storages are
-not tracked). Tensors made inside a fused function (the S×S scores of SDPA on meta) are
+not tracked). Tensors held inside an input object (a KV cache) are *adopted*: live from the
+start, freed when the model replaces them (a cache grown by ``torch.cat`` drops its old
+tensors layer by layer). Tensors made inside a fused function (the S×S scores of SDPA on meta) are
 never seen: a fused kernel keeps them on chip.
 """
 
@@ -47,6 +49,7 @@ class Lifetimes:
                 self.known.add(k[0])
         self.live: dict[int, list[int]] = {}  # storage -> [bytes, tensors alive on it]
         self.current = 0
+        self.adopted = 0  # bytes of the adopted storages, live at the start
         self.peak = 0
         self.peak_module = ""
         self.timeline: list[tuple[str, str, int]] = []  # (module, "enter" | "exit", live bytes)
@@ -66,6 +69,12 @@ class Lifetimes:
                     for u in t:
                         if isinstance(u, torch.Tensor):
                             self._one(u, module)
+
+    def adopt(self, tensors: Iterable[torch.Tensor]) -> None:
+        """Tensors that exist before the run but may die during it (a KV cache's): live from the start."""
+        for t in tensors:
+            self._one(t, "")
+        self.adopted = self.current
 
     def _one(self, t: torch.Tensor, module: str) -> None:
         k = storage_key(t)
