@@ -158,6 +158,11 @@ def test_timm_spec(capsys):
 @pytest.mark.parametrize(("fmt", "extra", "name"), [
     ("json", [], "seednet.json"), ("csv", [], "seednet.csv"), ("markdown", [], "seednet.md"),
     ("csv", ["--backward"], "seednet_backward.csv"), ("markdown", ["--backward", "--depth", "1"], "seednet_backward.md"),
+    # the time view on a catalogue device: every format
+    ("table", ["--hardware", "h100-sxm", "--backward", "--width", "160"], "seednet_h100.txt"),
+    ("json", ["--hardware", "h100-sxm", "--depth", "1"], "seednet_h100.json"),
+    ("csv", ["--hardware", "h100-sxm", "--depth", "1"], "seednet_h100.csv"),
+    ("markdown", ["--hardware", "h100-sxm", "--depth", "1"], "seednet_h100.md"),
 ])
 def test_model_format_goldens(golden, capsys, fmt, extra, name):
     pytest.importorskip("torch")

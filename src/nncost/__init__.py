@@ -65,7 +65,25 @@ def analyze(model: Any, *example_inputs: Any, **kwargs: Any) -> Report:
     Inputs are given as for the PyTorch frontend: positional shapes, ``input_shape=``,
     or named shapes (``inputs={"x": (1, 3, 224, 224)}`` or ``x=(1, 3, 224, 224)``);
     ``analyze_onnx`` and ``analyze_hf`` stay as the explicit forms.
+
+    ``hardware="h100-sxm"`` (a catalogue name, ``"cpu"`` or a spec file) adds the time on
+    that device (``report.roofline``, per layer ``time_s`` and ``bound``; docs/time.md), with
+    ``efficiency="compute=0.7,memory=0.85"``, ``estimate=True`` (a calibrated spec) and
+    ``measured_throughput=`` (for MFU and HFU).
     """
+    timing = {k: kwargs.pop(k) for k in ("hardware", "efficiency", "estimate", "measured_throughput") if k in kwargs}
+    report = _analyze(model, example_inputs, kwargs)
+    if timing.get("hardware") is not None:
+        from .roofline import apply_roofline
+
+        apply_roofline(report, timing.pop("hardware"), **timing)
+    elif any(v not in (None, False) for v in timing.values()):
+        raise InputError(f"{', '.join(k for k, v in timing.items() if v not in (None, False))} need hardware= "
+                         "(the device to time on)")
+    return report
+
+
+def _analyze(model: Any, example_inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Report:
     import os
 
     if isinstance(model, (str, os.PathLike)):

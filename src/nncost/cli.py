@@ -116,12 +116,72 @@ def _parser_model() -> argparse.ArgumentParser:
                    help="with --backward: fp32, bf16, fp16, bf16-mixed or fp16-mixed (default: the dtype the model runs in)")
     p.add_argument("--checkpoint", default=None, metavar="PATTERN",
                    help="with --backward: checkpoint the activations of modules matching PATTERN (globs, comma-separated)")
+    p.add_argument("--hardware", default=None, metavar="NAME|FILE",
+                   help="time on an accelerator: a catalogue name (nncost hardware --list), cpu, or a spec .json/.toml")
+    p.add_argument("--efficiency", default=None, metavar="compute=F,memory=F",
+                   help="with --hardware: fractions of peak compute and bandwidth reached (default 1: a pure bound)")
+    p.add_argument("--estimate", action="store_true",
+                   help="with a calibrated --hardware spec: divide each op's bound by its op class's measured efficiency")
+    p.add_argument("--measured-throughput", type=float, default=None, metavar="X",
+                   help="with --hardware: items (or tokens) per second you measured, for MFU and HFU")
+    p.add_argument("--measure", action="store_true",
+                   help="with --hardware and --device cpu|cuda: also time every module for real (median of --runs)")
+    p.add_argument("--runs", type=_count(1, "an int >= 1"), default=10, help="--measure: timed runs (default 10)")
+    p.add_argument("--plot", default=None, metavar="FILE", help="with --hardware: write the roofline chart (.png or .svg)")
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
     p.add_argument("--train", action="store_true", help="run the model in train mode (default: eval)")
     p.add_argument("--strict", action="store_true", help="fail if any op is unsupported")
     p.add_argument("--trust-pickle", action="store_true", help="allow loading a pickled full model (.pt/.pth)")
     p.add_argument("--version", action="version", version=f"nncost {__version__}")
     return p
+
+
+def _parser_hardware() -> argparse.ArgumentParser:
+    p = _Parser(prog="nncost hardware", description="The accelerators nncost times models on: peaks, bandwidth, sources.")
+    p.add_argument("--list", action="store_true", help="print the catalogue (the default)")
+    p.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    return p
+
+
+def _parser_calibrate() -> argparse.ArgumentParser:
+    p = _Parser(prog="nncost calibrate", description="Measure this machine's peak FLOP/s per dtype, memory bandwidth and "
+                "each op class's efficiency; write a hardware spec for --hardware (with --estimate).")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the spec (JSON) to FILE instead of stdout")
+    p.add_argument("--name", default=None, help="the spec's name (default: cpu or cuda)")
+    return p
+
+
+def _run_hardware(argv: Sequence[str]) -> int:
+    import json
+
+    from .hardware import catalogue
+    from .units import bytes_iec
+
+    a = _parser_hardware().parse_args(argv)
+    found = catalogue()
+    if a.format == "json":
+        print(json.dumps([hw.to_dict() for hw in found.values()], indent=2))
+        return 0
+    for hw in found.values():
+        peaks = ", ".join(f"{d} {v / 1e12:g}" for d, v in hw.peak_flops.items())
+        vector = ", ".join(f"{d} {v / 1e12:g}" for d, v in hw.vector_flops.items())
+        print(f"{hw.name:14s} {hw.title}: {bytes_iec(hw.memory_bytes, 0)}, {hw.memory_bandwidth / 1e9:,.0f} GB/s; "
+              f"dense TFLOP/s: matrix {peaks or '-'}" + (f"; vector {vector}" if vector else ""))
+        print(f"{'':14s} source: {hw.source.get('url', '')}")
+    print(f"{'cpu':14s} this machine, measured by nncost calibrate (once, then cached)")
+    return 0
+
+
+def _run_calibrate(argv: Sequence[str]) -> int:
+    import json
+
+    from .hardware.calibrate import calibrate
+
+    a = _parser_calibrate().parse_args(argv)
+    hw = calibrate(a.device, name=a.name)
+    _emit(json.dumps(hw.to_dict(), indent=2) + "\n", a.output)
+    return 0
 
 
 def _parser_sweep() -> argparse.ArgumentParser:
@@ -253,6 +313,20 @@ def _run_model(argv: Sequence[str]) -> int:
         given = ", ".join(f"--{k.replace('_', '-')}" for k in llm)
         raise InputError(f"only hf: models take {given}; give other models their inputs with --input-shape")
 
+    timing = {k: v for k, v in (("--efficiency", a.efficiency), ("--estimate", a.estimate),
+                                 ("--measured-throughput", a.measured_throughput), ("--measure", a.measure),
+                                 ("--plot", a.plot)) if v not in (None, False)}
+    if timing and not a.hardware:
+        raise InputError(f"{', '.join(timing)} need{'s' if len(timing) == 1 else ''} --hardware (the device to time on)")
+    if a.measure and a.device == "meta":
+        raise InputError("--measure runs the model for real: give --device cpu or cuda, not meta")
+    hardware = None
+    if a.hardware:
+        from .hardware import load_hardware
+        from .roofline import parse_efficiency
+
+        parse_efficiency(a.efficiency)  # a bad value is refused before the model is built
+        hardware = load_hardware(a.hardware)
     with op_costs(dict(a.op_cost)), _warnings_last():
         report = analyze_spec(
             a.model,
@@ -268,6 +342,20 @@ def _run_model(argv: Sequence[str]) -> int:
             **{k: v for k, v in (("optimizer", a.optimizer), ("precision", a.precision), ("checkpoint", a.checkpoint)) if v},
             **llm,
         )
+        if hardware is not None:
+            from .roofline import apply_roofline, attach_measured
+
+            apply_roofline(report, hardware, efficiency=a.efficiency, estimate=a.estimate,
+                           measured_throughput=a.measured_throughput)
+            if a.measure:
+                from .frontends import measure_spec
+
+                attach_measured(report, measure_spec(a.model, report, device=a.device, runs=a.runs, backward=a.backward,
+                                                     trust_pickle=a.trust_pickle, dtype=a.dtype))
+            if a.plot:
+                from .render.plot import plot_roofline
+
+                plot_roofline(report, a.plot)
         _emit(render(report, a.format, width=a.width, depth=a.depth), a.output)
     return 0
 
@@ -325,6 +413,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_layer(args[1:])
         if args and args[0] == "sweep":
             return _run_sweep(args[1:])
+        if args and args[0] == "hardware":
+            return _run_hardware(args[1:])
+        if args and args[0] == "calibrate":
+            return _run_calibrate(args[1:])
         if args[:1] == ["hf"]:
             if args[1:] == ["--list"]:
                 from .frontends.hf import bundled

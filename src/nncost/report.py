@@ -61,6 +61,11 @@ class Node:
     by_dtype: dict[str, dict[str, int]] = field(default_factory=dict)  # dtype ops ran in -> {"macs", "flops"} (forward)
     output_bytes: int | None = None  # bytes of its outputs (first call; not a sum over children)
     saved_activation_bytes: int | None = None  # bytes autograd saved for backward in this subtree (with a backward pass)
+    time_s: float | None = None  # roofline time of its forward ops on the chosen hardware (nncost.roofline)
+    bound: str | None = None  # "compute" or "memory": which roof holds most of that time
+    intensity: float | None = None  # compute FLOPs (2 per multiply-add) per byte moved, as the roofline reads it
+    measured_time_s: float | None = None  # median wall time of the module on the real device (--measure)
+    roofline_fraction: float | None = None  # time_s / measured_time_s: how close the real run comes to the roof
 
     @property
     def cost(self) -> Cost:
@@ -166,6 +171,8 @@ class Report:
     working: list[Working] = field(default_factory=list)  # the calculator's --explain
     extra: dict[str, Any] = field(default_factory=dict)  # frontend-specific sections
     memory: Memory | None = None  # the memory view, where the frontend computes it
+    roofline: dict[str, Any] | None = None  # time on an accelerator (nncost.roofline), when asked for
+    op_logs: dict[str, list[Any]] = field(default_factory=dict, repr=False)  # "model" (and "decode"): every op counted
 
     @property
     def root(self) -> Node:
@@ -218,10 +225,24 @@ class Report:
             "ignored": self.ignored,
             "notes": self.notes,
             "working": [asdict(w) for w in self.working],
-            "layers": [n.to_dict() for n in self.layers],
+            "layers": [self._layer_dict(n) for n in self.layers],
             **({"memory": self.memory.to_dict()} if self.memory is not None else {}),
+            **({"roofline": self.roofline} if self.roofline is not None else {}),
             **self.extra,
         }
+
+    _TIME_FIELDS = ("time_s", "bound", "intensity")
+    _MEASURED_FIELDS = ("measured_time_s", "roofline_fraction")
+
+    def _layer_dict(self, node: Node) -> dict[str, Any]:
+        """A layer's fields; the time ones only when a roofline was computed (and measured)."""
+        d = node.to_dict()
+        drop: tuple[str, ...] = () if self.roofline is not None else self._TIME_FIELDS
+        if self.roofline is None or "measured_latency_s" not in self.roofline:
+            drop += self._MEASURED_FIELDS
+        for k in drop:
+            d.pop(k, None)
+        return d
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["si", "grouped", "bytes_iec", "parse_bytes"]
+__all__ = ["si", "grouped", "bytes_iec", "duration", "parse_bytes"]
 
 _SI = ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
@@ -35,6 +35,16 @@ def bytes_iec(n: int | None, digits: int = 2) -> str:
         if abs(n) >= 1 << power:
             return f"{n / (1 << power):.{digits}f} {suffix}"
     return f"{n} B"
+
+
+def duration(seconds: float | None, digits: int = 2) -> str:
+    """Seconds in the unit that reads best: ``duration(0.00461) == '4.61 ms'``."""
+    if seconds is None:
+        return "N/A"
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.{digits}f} {unit}"
+    return "0 s" if seconds == 0 else f"{seconds / 1e-9:.{digits}f} ns"
 
 
 _BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from ..errors import MetaDeviceError, ModelSpecError, ShapeError, first_line, require
+from ..errors import InputError, MetaDeviceError, ModelSpecError, NncostError, ShapeError, first_line, require
 from ..report import Report
 
 __all__ = ["Resolved", "analyze_spec", "build", "resolve_torch_model", "torchvision_model"]
@@ -326,3 +326,50 @@ def _analyze_model(model: Any, default_shape: Any, name: str, spec: str,
             raise ShapeError(f"{spec} has no default input; give one with --input-shape, e.g. --input-shape 1,3,224,224")
         positional = list(default_shape) if isinstance(default_shape[0], tuple) else [default_shape]  # several inputs
     return analyze(model, *positional, inputs=named, name=name, **options)  # type: ignore[no-any-return]
+
+
+def measure_spec(spec: str, report: Report, *, device: str = "cpu", runs: int = 10, backward: bool = False,
+                 trust_pickle: bool = False, dtype: str | None = None) -> dict[str, float]:
+    """Time the model ``spec`` names for real on ``device`` (torch.measure), with inputs of the
+    shapes and dtypes ``report`` was counted on: {module path: median seconds}."""
+    torch = _torch()
+    if spec.lower().endswith(".onnx"):
+        raise ModelSpecError("--measure times PyTorch models; for an ONNX file, time it in its runtime (onnxruntime)")
+    from .torch.measure import measure_module
+
+    if spec.startswith("hf:"):
+        from .hf import _quiet, build, load_config
+        from .hf import torch_dtype as hf_dtype
+
+        with _quiet():
+            model = build(load_config(spec[3:])[0], [], hf_dtype(dtype), meta=False)[0]
+    else:
+        model = resolve_torch_model(spec, trust_pickle, meta=False).model
+        if dtype:
+            from .torch.analyze import _dtype
+
+            model = model.to(_dtype(dtype))
+    dev = torch.device(device)
+    model = model.to(dev).eval()
+    gen = torch.Generator(device=dev).manual_seed(0)
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for i in report.inputs:
+        dt = getattr(torch, i["dtype"], None) if isinstance(i.get("dtype"), str) else None
+        if not isinstance(dt, torch.dtype):
+            kwargs[i["name"]] = None
+            continue
+        shape = tuple(i["shape"])
+        t = (torch.randn(shape, dtype=dt, device=dev, generator=gen) if dt.is_floating_point
+             else torch.zeros(shape, dtype=dt, device=dev))
+        if i["name"].startswith("input") and i["name"][5:].isdigit():
+            args.append(t)
+        else:
+            kwargs[i["name"]] = t
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    try:
+        return measure_module(model, args, kwargs, device=device, runs=runs, backward=backward)
+    except NncostError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the model's own failure on real tensors, in one line
+        raise InputError(f"{spec} failed to run on {device} for --measure: {str(exc).splitlines()[0][:200]}") from None

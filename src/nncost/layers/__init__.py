@@ -138,7 +138,7 @@ def analyze_layer(
     memory = Memory(weights=weights, buffers=buffers, weights_by_dtype={dtype_name: weights + buffers} if weights + buffers else {},
                     inputs=ins, activation_peak=written, inference_peak=weights + buffers + ins + written,
                     inference_peak_module=call.name, timeline=[(call.name, "enter", 0), (call.name, "exit", written)])
-    return Report(
+    report = Report(
         memory=memory,
         model=expression.strip(),
         frontend="layer",
@@ -149,3 +149,7 @@ def analyze_layer(
         notes=res.notes,
         working=working,
     )
+    # the layer as one op, for the roofline (its name gives the op class: Conv2d, Linear, BatchNorm2d, ...)
+    report.op_logs["model"] = [("", call.name, res.cost.macs, res.cost.flops, traffic[0].value, traffic[1].value, dtype_name,
+                                False)]
+    return report

@@ -72,7 +72,41 @@ def _totals(report: Report) -> list[str]:
             f"backward FLOPs{grouped(t.backward_flops):>20}  ({si(t.backward_flops)})",
             f"train step    {grouped(t.train_flops):>20}  FLOPs ({si(t.train_flops)}, forward + backward)",
         ]
-    return lines + _memory(report)
+    return lines + _memory(report) + _time(report)
+
+
+def _time(report: Report) -> list[str]:
+    """The time block: the roofline on the chosen hardware (docs/time.md)."""
+    from ..units import duration
+
+    rf = report.roofline
+    if rf is None:
+        return []
+    hw = rf["hardware"]
+    eff = rf["efficiency"]
+    how = ("estimate with calibrated efficiencies" if rf["mode"] == "estimate" else
+           "roofline bound" + ("" if eff == {"compute": 1.0, "memory": 1.0} else
+                               f" at {eff['compute']:.0%} of peak compute, {eff['memory']:.0%} of bandwidth"))
+    unit = rf["throughput_unit"]
+    lines = [f"time          {hw['name']} ({hw['title']}), {how}: forward {duration(rf['latency_s'])} "
+             f"({rf['throughput_per_s']:,.1f} {unit}), {rf['bound_share']['compute']:.0%} of it compute-bound"
+             + (f"; training step {duration(rf['train_step_s'])} ({rf['train_throughput_per_s']:,.1f} {unit})"
+                if rf["train_step_s"] else "")]
+    lines.append("              by op class: " + ", ".join(
+        f"{cls} {duration(v['time_s'])}" for cls, v in rf["by_class"].items() if v["time_s"] > 0)
+        + f"; ridge {rf['ridge_intensity']:.1f} FLOPs/byte ({rf['dtype']})")
+    if rf.get("measured_latency_s"):
+        lines.append(f"              measured forward {duration(rf['measured_latency_s'])}: the roofline is "
+                     f"{rf['roofline_fraction']:.0%} of it" + (f"; training step {duration(rf['measured_train_step_s'])}"
+                                                               if rf.get("measured_train_step_s") else ""))
+    if "mfu" in rf:
+        lines.append(f"              measured {rf['measured_throughput']:,.1f} {unit}: MFU {rf['mfu']:.1%}, HFU {rf['hfu']:.1%}")
+    llm = rf.get("llm")
+    if llm:
+        lines.append(f"              LLM: time to first token {duration(llm['prefill_s'])}, {duration(llm['decode_s_per_token'])} "
+                     f"per output token at context {llm['decode_context']:,} ({llm['tokens_per_s']:,.1f} tokens/s at batch "
+                     f"{llm['batch']})")
+    return lines
 
 
 def _memory(report: Report) -> list[str]:
@@ -200,7 +234,7 @@ def rich_renderable(report: Report, depth: int | None = None, explain: bool = Fa
     parts: list[Any] = [Text("\n".join(_header(report)))]
     if report.frontend != "layer":
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-        for i, col in enumerate(_COLUMNS):
+        for i, col in enumerate(_columns(report)):
             if i < 2:
                 table.add_column(col, overflow="fold", ratio=3 - i)
             else:
@@ -221,6 +255,29 @@ def rich_renderable(report: Report, depth: int | None = None, explain: bool = Fa
 _COLUMNS = ("module", "output shape", "params", "MACs", "FLOPs", "%MACs", "bytes", "calls")
 
 
+def _columns(report: Report) -> tuple[str, ...]:
+    """The table's columns: with a roofline, each module's time and bound (and measured time, % of the roof)."""
+    extra: tuple[str, ...] = ()
+    if report.roofline is not None:
+        extra = ("time", "bound")
+        if any(n.measured_time_s is not None for n in report.layers):
+            extra += ("measured", "%roof")
+    return _COLUMNS[:-1] + extra + _COLUMNS[-1:]
+
+
+def _time_cells(report: Report, node: Node) -> tuple[str, ...]:
+    from ..units import duration
+
+    if report.roofline is None:
+        return ()
+    cells: tuple[str, ...] = (duration(node.time_s) if node.time_s else "", node.bound or "")
+    if any(n.measured_time_s is not None for n in report.layers):
+        frac = node.roofline_fraction
+        cells += (duration(node.measured_time_s) if node.measured_time_s is not None else "",
+                  f"{100 * frac:.0f}%" if frac is not None else "")
+    return cells
+
+
 def _traffic(node: Node) -> str:
     """Bytes moved (read + written), for the table."""
     if node.read_bytes is None or node.write_bytes is None:
@@ -231,7 +288,7 @@ def _traffic(node: Node) -> str:
 def _rows(report: Report, depth: int | None) -> list[tuple[str, ...]]:
     total_macs = report.total.macs
     return [(_name(node) + (" ⚠" if node.unsupported else ""), _shape(node.output_shapes), si(node.params.total),
-             si(node.macs), si(node.flops), _pct(node.macs, total_macs), _traffic(node),
+             si(node.macs), si(node.flops), _pct(node.macs, total_macs), _traffic(node), *_time_cells(report, node),
              str(node.calls) if node.calls != 1 else "")
             for node in report.with_depth(depth).layers]
 
@@ -240,14 +297,14 @@ def _fold(text: str, width: int) -> list[str]:
     return [text[i:i + width] for i in range(0, len(text), width)] or [""]
 
 
-def _table(rows: list[tuple[str, ...]], width: int) -> list[str]:
+def _table(rows: list[tuple[str, ...]], width: int, columns: tuple[str, ...] = _COLUMNS) -> list[str]:
     """The layer table as plain lines: numbers right-aligned at their natural width, two
     spaces apart; the module and shape columns at their natural width when the table fits
     in ``width``, else shared 3 : 2 and folded onto more lines (the layout rich's table
     gives, at a fraction of its cost on models with thousands of rows)."""
-    cols = list(zip(_COLUMNS, *rows))
+    cols = list(zip(columns, *rows))
     natural = [max(len(c) for c in col) for col in cols]
-    fixed = sum(natural[2:]) + 2 * (len(_COLUMNS) - 1)
+    fixed = sum(natural[2:]) + 2 * (len(columns) - 1)
     room = max(width - fixed, 16)
     mod, shp = natural[0], natural[1]
     if mod + shp > room:
@@ -255,7 +312,7 @@ def _table(rows: list[tuple[str, ...]], width: int) -> list[str]:
         mod = room - shp
     widths = [mod, shp, *natural[2:]]
     lines = []
-    for row in [_COLUMNS, *rows]:
+    for row in [columns, *rows]:
         first, second = _fold(row[0], widths[0]), _fold(row[1], widths[1])
         for i in range(max(len(first), len(second))):
             cells = [first[i] if i < len(first) else "", second[i] if i < len(second) else ""]
@@ -269,7 +326,7 @@ def render_text(report: Report, width: int = 100, depth: int | None = None, expl
     """The report as plain text, ``width`` columns wide: header, layer table, totals, footer."""
     lines = _header(report)
     if report.frontend != "layer":
-        lines += _table(_rows(report, depth), width)
+        lines += _table(_rows(report, depth), width, _columns(report))
     else:
         node = report.root
         lines.append(f"input {_shape(node.input_shapes)} -> output {_shape(node.output_shapes)}")

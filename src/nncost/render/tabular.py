@@ -8,11 +8,13 @@ import io
 from ..report import Report
 from ..units import grouped
 
-__all__ = ["COLUMNS", "BACKWARD_COLUMNS", "columns", "to_csv", "to_markdown"]
+__all__ = ["BACKWARD_COLUMNS", "COLUMNS", "MEASURED_COLUMNS", "ROOFLINE_COLUMNS", "columns", "to_csv", "to_markdown"]
 
 COLUMNS = ("path", "type", "depth", "params", "trainable_params", "non_trainable_params", "buffers",
            "macs", "flops", "calls", "input_shapes", "output_shapes", "read_bytes", "write_bytes", "output_bytes")
 BACKWARD_COLUMNS = ("backward_macs", "backward_flops", "train_macs", "train_flops", "saved_activation_bytes")
+ROOFLINE_COLUMNS = ("time_s", "bound", "intensity")
+MEASURED_COLUMNS = ("measured_time_s", "roofline_fraction")
 
 
 def _backward(report: Report) -> bool:
@@ -21,7 +23,10 @@ def _backward(report: Report) -> bool:
 
 
 def columns(report: Report) -> tuple[str, ...]:
-    return COLUMNS + (BACKWARD_COLUMNS if _backward(report) else ())
+    roof: tuple[str, ...] = ROOFLINE_COLUMNS if report.roofline is not None else ()
+    if roof and any(n.measured_time_s is not None for n in report.layers):
+        roof += MEASURED_COLUMNS
+    return COLUMNS + (BACKWARD_COLUMNS if _backward(report) else ()) + roof
 
 
 def _rows(report: Report) -> list[dict[str, object]]:
@@ -80,6 +85,13 @@ def to_markdown(report: Report) -> str:
             line += (f"; training step ({m.optimizer}, {m.precision}): gradients {grouped(m.gradients)}, optimizer states "
                      f"{grouped(m.optimizer_states)}, saved activations {grouped(m.saved_activations)}, peak "
                      f"{grouped(m.training_peak)}")
+        out += ["", line]
+    rf = report.roofline
+    if rf is not None:
+        line = (f"Time on {rf['hardware']['name']} ({rf['mode']}): forward {rf['latency_s']:.6g} s, "
+                f"{rf['throughput_per_s']:.6g} {rf['throughput_unit']}, {rf['bound_share']['compute']:.0%} compute-bound")
+        if rf["train_step_s"]:
+            line += f"; training step {rf['train_step_s']:.6g} s"
         out += ["", line]
     if report.unsupported:
         out += ["", "Unsupported (not counted): " + ", ".join(f"`{k}` ×{v}" for k, v in sorted(report.unsupported.items()))]

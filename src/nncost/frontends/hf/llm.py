@@ -28,8 +28,8 @@ __all__ = ["llm_view"]
 DTYPES = ("fp32", "bf16", "fp8", "int8", "int4")
 
 
-def _decode(model: Any, batch: int, context: int, dtype: str | None, flops: str) -> tuple[int, int]:
-    """(MACs, FLOPs) of one decode step for ``batch`` sequences at context ``context``."""
+def _decode(model: Any, batch: int, context: int, dtype: str | None, flops: str) -> tuple[int, int, list[Any]]:
+    """(MACs, FLOPs, op log) of one decode step for ``batch`` sequences at context ``context``."""
     from ..torch import analyze
 
     params = inspect.signature(model.forward).parameters
@@ -40,7 +40,7 @@ def _decode(model: Any, batch: int, context: int, dtype: str | None, flops: str)
             out = model(input_ids=torch.zeros(batch, context - 1, dtype=torch.long, device="meta"), use_cache=True)
         inputs[cache_arg] = out["cache"] if "cache" in out else out["past_key_values"]
     r = analyze(model, inputs=inputs, dtype=dtype, flops=flops)
-    return r.total.macs, r.total.flops
+    return r.total.macs, r.total.flops, r.op_logs["model"]
 
 
 def _embedding_params(model: Any) -> int:
@@ -154,6 +154,7 @@ def llm_view(model: Any, cfg: Any, prefill: Report, *, batch: int, seq: int, gen
     useful = att["macs"] * (seq + 1) // (2 * seq)  # query i sees i + 1 of S keys: Σ(i + 1)/S² = (S + 1)/2S
 
     d_now = _decode(model, batch, seq, tdtype, flops)
+    prefill.op_logs["decode"] = d_now[2]
     decode_total = (0, 0)
     if gen:
         first, last = _decode(model, batch, seq + 1, tdtype, flops), _decode(model, batch, seq + gen, tdtype, flops)

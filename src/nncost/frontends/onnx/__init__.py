@@ -72,6 +72,8 @@ class _Walk:
         self.cost: dict[str, Cost] = defaultdict(Cost)
         self.traffic: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # scope -> [read, written] bytes
         self.by_dtype: dict[str, dict[str, Cost]] = defaultdict(dict)  # scope -> dtype of the op's first input -> cost
+        # the op log the roofline reads: (scope, op type, MACs, FLOPs, read, written, dtype, False)
+        self.log: list[tuple[str, str, int, int, int, int, str | None, bool]] = []
         self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
         self.ignored: Counter[str] = Counter()
         self.counted = 0
@@ -136,11 +138,11 @@ class _Walk:
             n *= int(d)  # type: ignore[arg-type]  # ints, checked above
         return tensor_bytes(n, _ITEM_BITS[t])
 
-    def count_traffic(self, node: Any, scope: str, times: int) -> None:
+    def count_traffic(self, node: Any, scope: str, times: int) -> tuple[int, int]:
         """Bytes the node reads (every input, weights included) and writes (every output), by
         formulas/memory.py: views move nothing, a gather reads its indices and the rows it copies."""
         if node.op_type in _VIEWS:
-            return
+            return 0, 0
         written = sum(b for b in (self.bytes_of(o) for o in node.output if o) if b is not None)
         if node.op_type in _GATHERS:
             index = [self.bytes_of(i) for i in node.input[1:2] if i]
@@ -150,13 +152,18 @@ class _Walk:
         acc = self.traffic[scope]
         acc[0] += read * times
         acc[1] += written * times
+        return read * times, written * times
 
     def node(self, node: Any, scope: str, times: int) -> Cost:
         self.current = node
         if node.op_type in ("Shape", "Size", "Constant") or (node.input and all(not i or i in self.static for i in node.input)):
             self.static.update(o for o in node.output if o)
+        moved = (0, 0)
         if node.op_type not in ("Constant", "If", "Loop", "Scan"):
-            self.count_traffic(node, scope, times)
+            moved = self.count_traffic(node, scope, times)
+        dt = _dtype_name(self.types[node.input[0]]) if node.input and node.input[0] in self.types else None
+        if node.op_type not in ("Constant", "If", "Loop", "Scan") and moved != (0, 0):
+            self.log.append((scope, node.op_type, 0, 0, moved[0], moved[1], dt, False))
         key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}:{node.op_type}"
         if node.op_type == "Constant":
             for a in node.attribute:
@@ -178,8 +185,12 @@ class _Walk:
                 return Cost()
             self.cost[scope] += cost
             if cost.macs or cost.flops:
-                dt = _dtype_name(self.types[node.input[0]]) if node.input and node.input[0] in self.types else "unknown"
-                self.by_dtype[scope][dt] = self.by_dtype[scope].get(dt, Cost()) + cost
+                self.by_dtype[scope][dt or "unknown"] = self.by_dtype[scope].get(dt or "unknown", Cost()) + cost
+                record = (scope, node.op_type, cost.macs, cost.flops, moved[0], moved[1], dt, False)
+                if moved != (0, 0):  # the node's traffic entry, logged above, gets its cost
+                    self.log[-1] = record
+                else:
+                    self.log.append(record)
             self.counted += 1
             return cost
         if ONNX.ignore_reason(key) is not None:
@@ -228,6 +239,8 @@ class _Walk:
         for per in probe.by_dtype.values():
             for dt, c in per.items():
                 self.by_dtype[scope][dt] = self.by_dtype[scope].get(dt, Cost()) + c * times
+        self.log.extend((scope, op, m * times, f * times, r * times, w * times, dt, False)
+                        for _, op, m, f, r, w, dt, _ in probe.log)
 
     def trip_count(self, node: Any, key: str) -> int | None:
         from onnx import numpy_helper
@@ -485,7 +498,7 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
                "dtype": _dtype_name(walk.types.get(i.name, i.type.tensor_type.elem_type))} for i in graph_inputs(model)]
     for node_ in nodes:
         node_.output_bytes = walk.bytes_of(walk.ops[node_.path][-1].output[0]) if walk.ops.get(node_.path) else None
-    return Report(
+    report = Report(
         model=name, frontend="onnx",
         conventions=conventions(flops_conv, None, params="float initializers of rank >= 1, each once (ONNX records no trainability)"),
         inputs=inputs, layers=nodes, unsupported=unsupported, ignored=dict(walk.ignored), notes=notes,
@@ -494,6 +507,8 @@ def _analyze(model: Any, walk: _Walk, shapes: dict[str, Shape], flops_conv: Flop
                         "not_counted": sum(unsupported.values()), "producer": model.producer_name,
                         "state_constants": sum(_numel(t) for t in g.initializer if t.name in states)}},
     )
+    report.op_logs["model"] = walk.log
+    return report
 
 
 def _memory(model: Any, walk: _Walk) -> Memory:

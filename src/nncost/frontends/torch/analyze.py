@@ -581,5 +581,6 @@ def analyze(
                     {"device": ran.type, "mode": "train" if train else "eval", "backward": backward, "fold_bn": fold_bn},
                     saved=life.saved if backward else None)
     report.memory = _memory(model, dt, _tensors(a) + _tensors(k), life_inf, life if backward else None, opt, prec, checkpoint)
+    report.op_logs["model"] = cap.ops
     check_unsupported(report.unsupported, strict, "ops with no formula")
     return report

@@ -75,6 +75,7 @@ class Capture:
     by_dtype: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(dict))  # forward [MACs, FLOPs] by dtype
     output: Any = None
     out_bytes: dict[str, int] = field(default_factory=dict)  # module -> bytes of its outputs (first call)
+    ops: list[tuple[str, str, int, int, int, int, str | None, bool]] = field(default_factory=list)  # the op log (_State)
 
 
 class _State:
@@ -93,8 +94,13 @@ class _State:
         # frame's tensors alive (a checkpoint stops its recomputation by raising, and goes on)
         self.failed: tuple[int, str] | None = None
         self.life: Lifetimes | None = None  # tensor lifetimes, when memory is tracked
+        self.pending: tuple[int, int, str | None] | None = None  # the last op's (MACs, FLOPs, dtype), for move()
+        self.pending_path = ""
+        # the op log: (module, op, MACs, FLOPs, bytes read, bytes written, dtype, in the backward)
+        self.ops: list[tuple[str, str, int, int, int, int, str | None, bool]] | None = self.cap.ops
 
     def add(self, cost: Cost, attention: Cost | None = None, dtype: str | None = None) -> None:
+        self.pending = (cost.macs, cost.flops, dtype)  # the op's record is completed by move()
         if dtype is not None and not self.in_backward and (cost.macs or cost.flops):
             d = self.cap.by_dtype[self.stack[-1] if self.stack else ""].setdefault(dtype, [0, 0])
             d[0] += cost.macs
@@ -112,13 +118,23 @@ class _State:
             path = _metadata(node).get(_TAG, "") if node is not None else ""
             acc = self.cap.bwd[path]
         else:
-            acc = self.cap.fwd[self.stack[-1] if self.stack else ""]
+            path = self.stack[-1] if self.stack else ""
+            acc = self.cap.fwd[path]
         acc[0] += cost.macs
         acc[1] += cost.flops
+        self.pending_path = path
 
-    def move(self, mode: str, args: Any, kwargs: dict[str, Any], out: Any) -> None:
-        """Record a forward op's memory traffic (formulas/memory.py) for the running module."""
-        if self.in_backward or mode == "none":
+    def move(self, mode: str, args: Any, kwargs: dict[str, Any], out: Any, op: str = "") -> None:
+        """Record a forward op's memory traffic (formulas/memory.py) for the running module, and
+        the op (its cost from add(), its bytes, its dtype) in the op log the roofline reads."""
+        pending, self.pending = self.pending, None
+        if mode == "none":
+            return
+        if self.in_backward:
+            if pending is not None and self.ops is not None:  # the backward's own traffic: for the time of a step
+                read = sum(_nbytes(t) for t in _flat(args))
+                self.ops.append((self.pending_path, op, pending[0], pending[1], read,
+                                 sum(_nbytes(t) for t in _flat(out)), pending[2] or _dtype(args), True))
             return
         if mode == "bn":
             mode = "first" if len(args) > 5 and args[5] is False else "rw"
@@ -132,9 +148,13 @@ class _State:
         else:
             read = sum(_nbytes(t) for t in _flat(args)) + sum(_nbytes(t) for t in _flat(kwargs.values()) if t is not out)
             read += sum(_packed_bytes(a) for a in args if isinstance(a, torch.ScriptObject))
-        acc = self.cap.traffic[self.stack[-1] if self.stack else ""]
+        path = self.stack[-1] if self.stack else ""
+        acc = self.cap.traffic[path]
         acc[0] += read
         acc[1] += written
+        if self.ops is not None:
+            macs, flops, dtype = pending if pending is not None else (0, 0, None)
+            self.ops.append((path, op, macs, flops, read, written, dtype or _dtype(args), False))
 
     def where(self) -> str:
         """The running module, marked when it is its backward that runs (for the memory peak)."""
@@ -278,10 +298,10 @@ class _Dispatch(TorchDispatchMode):
                 cost = count(args, kwargs, out)
             except NeedsValues:
                 st.cap.unsupported[st.current()][f"{func.overloadpacket.__name__} (needs values)"] += 1
-                st.move("rw", args, kwargs, out)
+                st.move("rw", args, kwargs, out, func.overloadpacket.__name__)
                 return out
             st.add(cost, cost if func.overloadpacket in ATTENTION_OPS else None, _dtype(args, func))
-            st.move(TRAFFIC.get(func.overloadpacket, "rw"), args, kwargs, out)
+            st.move(TRAFFIC.get(func.overloadpacket, "rw"), args, kwargs, out, func.overloadpacket.__name__)
             if st.track_bn and func.overloadpacket in _PRODUCERS and isinstance(out, torch.Tensor):
                 st.producers[out] = st.current()
             return out
@@ -290,7 +310,7 @@ class _Dispatch(TorchDispatchMode):
             out = b(args, kwargs) if b is not None and not kwargs.get("out") else None
             if out is None:
                 out = func(*args, **kwargs)
-            st.move(TRAFFIC.get(func.overloadpacket, "rw"), args, kwargs, out)
+            st.move(TRAFFIC.get(func.overloadpacket, "rw"), args, kwargs, out, func.overloadpacket.__name__)
             return out
         if what == "decomp":
             with self:
@@ -301,7 +321,7 @@ class _Dispatch(TorchDispatchMode):
             return r
         st.cap.unsupported[st.current()][str(func.overloadpacket.__name__)] += 1
         out = func(*args, **kwargs)
-        st.move("rw", args, kwargs, out)
+        st.move("rw", args, kwargs, out, func.overloadpacket.__name__)
         return out
 
 
@@ -331,7 +351,7 @@ class _Functions(TorchFunctionMode):
                     out = quick() if quick is not None else func(*args, **kwargs)
                 finally:
                     st.suppress -= 1
-            st.move("rw", args, kwargs, out)  # one fused kernel: its operands and results, not its insides
+            st.move("rw", args, kwargs, out, getattr(func, "__name__", str(func)))  # one fused kernel: operands, results
             if st.life is not None:
                 st.life.produced(out, st.where())
         if st.backward and (not st.in_backward or st.stack):  # a forward re-run by checkpointing tags its nodes too
