@@ -61,7 +61,8 @@ def _op_cost(text: str) -> tuple[str, int]:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-shape", "-i", action="append", type=_shape, default=[], metavar="[NAME=]D,D,...",
                    help="input shape, repeatable (e.g. 1,3,224,224 or input_ids=1,128)")
-    p.add_argument("--format", "-f", choices=("table", "json", "csv", "markdown"), default="table")
+    p.add_argument("--format", "-f", choices=("table", "json", "csv", "markdown", "html"), default="table",
+                   help="table (default), json, csv, markdown, or html (one self-contained page with charts)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--flops", choices=("seed", "2mac"), default="seed",
                    help="seed: every operation (default); 2mac: flops = 2 x MACs (torch.utils.flop_counter)")
@@ -134,6 +135,48 @@ def _parser_model() -> argparse.ArgumentParser:
     p.add_argument("--trust-pickle", action="store_true", help="allow loading a pickled full model (.pt/.pth)")
     p.add_argument("--version", action="version", version=f"nncost {__version__}")
     return p
+
+
+def _parser_diff() -> argparse.ArgumentParser:
+    p = _Parser(prog="nncost diff", description="Compare two models or saved JSON reports: totals and per-module deltas "
+                "(matched by path), modules added and removed; --fail-if budgets exit 1 when B breaks them.",
+                epilog="Budgets: METRIC OP VALUE, e.g. 'macs>+5%' (B more than 5%% above A), 'params>+1M' (more than 1M "
+                "added), 'flops>4G' (B above 4e9), 'training_peak>=20GiB'. Metrics: params, trainable_params, macs, flops, "
+                "backward_flops, train_flops, read_bytes, write_bytes, weights, inference_peak, training_peak, "
+                "saved_activations, latency_s, train_step_s.")
+    p.add_argument("a", metavar="A", help="model spec or JSON report (nncost ... -f json)")
+    p.add_argument("b", metavar="B", help="model spec or JSON report")
+    p.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the diff to FILE instead of stdout")
+    p.add_argument("--fail-if", action="append", default=[], metavar="BUDGET", help="exit 1 if B breaks it (repeatable)")
+    p.add_argument("--depth", "-d", type=_count(0, "an int >= 0"), default=None, help="show changed modules down to this depth")
+    p.add_argument("--top", type=_count(1, "an int >= 1"), default=30, help="changed modules shown (default 30)")
+    p.add_argument("--backward", action="store_true", help="analyse specs with a backward pass (training memory, FLOPs)")
+    p.add_argument("--dtype", default=None, help="dtype to analyse specs in")
+    p.add_argument("--hardware", default=None, help="also compare the time on this device (latency_s, train_step_s)")
+    return p
+
+
+def _run_diff(argv: Sequence[str]) -> int:
+    from .diff import diff_reports, load_side, parse_budget, render_diff
+
+    a = _parser_diff().parse_args(argv)
+    budgets = [parse_budget(t) for t in a.fail_if]  # a bad budget is refused before anything runs
+    options = {k: v for k, v in (("backward", a.backward), ("dtype", a.dtype), ("hardware", a.hardware)) if v}
+    with _warnings_last():
+        d = diff_reports(load_side(a.a, options), load_side(a.b, options))
+    broken = []
+    d["budgets"] = []
+    for b in budgets:
+        bad, got = b.check(d["totals"])
+        d["budgets"].append({"budget": b.text, "metric": b.metric, "kind": b.kind, "value": got, "broken": bad})
+        if bad:
+            broken.append(b.text)
+    _emit(render_diff(d, a.format, depth=a.depth, top=a.top), a.output)
+    if broken:
+        print(f"nncost diff: budget exceeded: {', '.join(broken)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _parser_hardware() -> argparse.ArgumentParser:
@@ -413,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_layer(args[1:])
         if args and args[0] == "sweep":
             return _run_sweep(args[1:])
+        if args and args[0] == "diff":
+            return _run_diff(args[1:])
         if args and args[0] == "hardware":
             return _run_hardware(args[1:])
         if args and args[0] == "calibrate":

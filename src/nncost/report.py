@@ -244,6 +244,18 @@ class Report:
             d.pop(k, None)
         return d
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the totals and the largest modules (the HTML report's components, static)."""
+        from .render.html import to_html
+
+        return to_html(self, compact=True)
+
+    def to_html(self) -> str:
+        """One self-contained HTML page: totals, charts, the module tree, a sortable layer table."""
+        from .render.html import to_html
+
+        return to_html(self)
+
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
@@ -263,11 +275,11 @@ class Report:
         return render_text(self, width=width, depth=depth)
 
     def to_dataframe(self) -> Any:
-        """The layers as a pandas DataFrame (pandas is optional)."""
+        """One row per module, the JSON layer fields as columns (pandas: the ``report`` extra)."""
         from .errors import require
 
         pd: Any = require("pandas", "report", "Report.to_dataframe")
-        return pd.DataFrame([n.to_dict() for n in self.layers])
+        return pd.DataFrame([self._layer_dict(n) for n in self.layers])
 
     def __rich__(self) -> Any:
         from .render.table import rich_renderable

@@ -1,4 +1,4 @@
-"""Renderers: turn a :class:`~nncost.report.Report` into text, JSON, CSV or Markdown.
+"""Renderers: turn a :class:`~nncost.report.Report` into text, JSON, CSV, Markdown or HTML.
 
 The report never depends on a renderer; each renderer reads the report's fields.
 """
@@ -10,7 +10,7 @@ from ..report import Report
 
 __all__ = ["FORMATS", "render"]
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = ("table", "json", "csv", "markdown", "html")
 
 
 def render(report: Report, fmt: str = "table", *, width: int = 100, depth: int | None = None,
@@ -28,6 +28,10 @@ def render(report: Report, fmt: str = "table", *, width: int = 100, depth: int |
         from .tabular import to_markdown
 
         return to_markdown(report.with_depth(depth))
+    if fmt == "html":
+        from .html import to_html
+
+        return to_html(report.with_depth(depth))
     if fmt == "table":
         from .table import render_text
 
