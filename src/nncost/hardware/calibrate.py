@@ -134,7 +134,8 @@ def calibrate(device: str = "cpu", name: str | None = None, quick: bool = False)
             peaks[short] = max(peaks.get(short, 0.0), rate)
             if t > 0.2:  # a slow dtype on this device (bf16 emulated on a CPU): larger sizes add nothing but time
                 break
-    nbytes, copy, read = _bandwidth(torch, dev, sync, runs)
+    measured_bw = [_bandwidth(torch, dev, sync, runs) for _ in range(1 if quick else 3)]  # the roof: the best round
+    nbytes, copy, read = max(measured_bw, key=lambda m: max(m[1], m[2]))
     bandwidth = max(copy, read)
     # each op class's efficiency: nncost's roofline time on these roofs over the measured time
     from ..frontends.torch import analyze
@@ -155,17 +156,22 @@ def calibrate(device: str = "cpu", name: str | None = None, quick: bool = False)
     overhead = statistics.median(small)
     found: dict[str, list[float]] = {}
     details: dict[str, list[dict[str, float]]] = {}
+    probes = []
+    for cls, module, shape in _probes(torch):
+        report = analyze(module, shape)
+        predicted = apply_roofline(report, provisional)["latency_s"]  # sets the root's bound, read next
+        key = cls if report.root.bound == "compute" else f"{cls}_memory"
+        probes.append((key, module.to(dev).eval(), torch.randn(*shape, device=dev), predicted, len(report.op_logs["model"])))
+    rounds = 1 if quick else 3  # interleaved rounds, each probe's median of them: a busy moment skews one round
+    times: dict[int, list[float]] = {}
     with torch.no_grad():
-        for cls, module, shape in _probes(torch):
-            module = module.to(dev).eval()
-            inp = torch.randn(*shape, device=dev)
-            measured = timed(lambda: module(inp), sync, runs)  # noqa: B023 - run at once
-            report = analyze(module, shape)
-            predicted = apply_roofline(report, provisional)["latency_s"]
-            key = cls if report.root.bound == "compute" else f"{cls}_memory"
-            ops = len(report.op_logs["model"])
-            found.setdefault(key, []).append(max(min(predicted / max(measured - ops * overhead, 1e-9), 1.0), 1e-3))
-            details.setdefault(key, []).append({"predicted_s": predicted, "measured_s": measured})
+        for _ in range(rounds):
+            for k, (_, module, inp, _, _) in enumerate(probes):
+                times.setdefault(k, []).append(timed(lambda: module(inp), sync, runs))  # noqa: B023 - run at once
+    for k, (key, _, _, predicted, ops) in enumerate(probes):
+        measured = statistics.median(times[k])
+        found.setdefault(key, []).append(max(min(predicted / max(measured - ops * overhead, 1e-9), 1.0), 1e-3))
+        details.setdefault(key, []).append({"predicted_s": predicted, "measured_s": measured})
     efficiency = {k: statistics.geometric_mean(v) for k, v in found.items()}  # probes of one key: their geometric mean
     threads = torch.get_num_threads() if dev.type == "cpu" else None
     title = (f"{_cpu_name()}, {threads} threads" if dev.type == "cpu" else torch.cuda.get_device_name(dev))
@@ -180,7 +186,7 @@ def calibrate(device: str = "cpu", name: str | None = None, quick: bool = False)
                    f"matmul peaks: the fastest of {runs} runs of square torch.mm up to {n}×{n}, bandwidth the faster of a "
                    f"{nbytes >> 20} MiB copy ({copy / 1e9:.1f} GB/s) and sum ({read / 1e9:.1f} GB/s), op-class "
                    "efficiencies = roofline time / (measured median time − ops × the median time of tiny ops) "
-                   "of typical layers, per class and bound",
+                   f"of typical layers, per class and bound, the median of {1 if quick else 3} interleaved rounds",
                    "probes": json.dumps(details)},
     }
     return parse_hardware(spec, "calibration")
