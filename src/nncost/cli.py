@@ -129,6 +129,8 @@ def _parser_model() -> argparse.ArgumentParser:
                    help="with --hardware and --device cpu|cuda: also time every module for real (median of --runs)")
     p.add_argument("--runs", type=_count(1, "an int >= 1"), default=10, help="--measure: timed runs (default 10)")
     p.add_argument("--plot", default=None, metavar="FILE", help="with --hardware: write the roofline chart (.png or .svg)")
+    p.add_argument("--convention", default=None, metavar="TOOL",
+                   help="also say what another tool reports for this model: torch, torchvision, fvcore or thop")
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
     p.add_argument("--train", action="store_true", help="run the model in train mode (default: eval)")
     p.add_argument("--strict", action="store_true", help="fail if any op is unsupported")
@@ -361,6 +363,12 @@ def _run_model(argv: Sequence[str]) -> int:
                                  ("--plot", a.plot)) if v not in (None, False)}
     if timing and not a.hardware:
         raise InputError(f"{', '.join(timing)} need{'s' if len(timing) == 1 else ''} --hardware (the device to time on)")
+    if a.convention:
+        from .peers import PRESETS
+
+        if a.convention not in PRESETS:
+            raise InputError(f"--convention must be one of {', '.join(PRESETS)} (ptflops and deepspeed are not modelled "
+                             f"yet), got {a.convention!r}")
     if a.measure and a.device == "meta":
         raise InputError("--measure runs the model for real: give --device cpu or cuda, not meta")
     hardware = None
@@ -385,6 +393,10 @@ def _run_model(argv: Sequence[str]) -> int:
             **{k: v for k, v in (("optimizer", a.optimizer), ("precision", a.precision), ("checkpoint", a.checkpoint)) if v},
             **llm,
         )
+        if a.convention:
+            from .peers import apply_convention
+
+            apply_convention(report, a.convention)
         if hardware is not None:
             from .roofline import apply_roofline, attach_measured
 

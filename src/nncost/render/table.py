@@ -72,7 +72,16 @@ def _totals(report: Report) -> list[str]:
             f"backward FLOPs{grouped(t.backward_flops):>20}  ({si(t.backward_flops)})",
             f"train step    {grouped(t.train_flops):>20}  FLOPs ({si(t.train_flops)}, forward + backward)",
         ]
-    return lines + _memory(report) + _time(report)
+    return lines + _memory(report) + _time(report) + _convention(report)
+
+
+def _convention(report: Report) -> list[str]:
+    """What another tool would report (--convention; docs/conventions.md)."""
+    c = report.extra.get("convention")
+    if not c:
+        return []
+    return [f"as {c['tool']} ({c['version']}) reports it: {grouped(c['value'])} {c['unit']} ({si(c['value'])})",
+            f"              it counts {c['counts']}; it leaves out {c['ignores']}"]
 
 
 def _time(report: Report) -> list[str]:

@@ -93,6 +93,9 @@ def to_markdown(report: Report) -> str:
         if rf["train_step_s"]:
             line += f"; training step {rf['train_step_s']:.6g} s"
         out += ["", line]
+    conv = report.extra.get("convention")
+    if conv:
+        out += ["", f"As {conv['tool']} ({conv['version']}) reports it: {grouped(conv['value'])} {conv['unit']}"]
     if report.unsupported:
         out += ["", "Unsupported (not counted): " + ", ".join(f"`{k}` ×{v}" for k, v in sorted(report.unsupported.items()))]
     if report.notes:
