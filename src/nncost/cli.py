@@ -134,6 +134,7 @@ def _parser_model() -> argparse.ArgumentParser:
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
     p.add_argument("--train", action="store_true", help="run the model in train mode (default: eval)")
     p.add_argument("--strict", action="store_true", help="fail if any op is unsupported")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress line on stderr (shown only on a terminal, after 1 s)")
     p.add_argument("--trust-pickle", action="store_true", help="allow loading a pickled full model (.pt/.pth)")
     p.add_argument("--version", action="version", version=f"nncost {__version__}")
     return p
@@ -378,39 +379,42 @@ def _run_model(argv: Sequence[str]) -> int:
 
         parse_efficiency(a.efficiency)  # a bad value is refused before the model is built
         hardware = load_hardware(a.hardware)
+    from .progress import activity
+
     with op_costs(dict(a.op_cost)), _warnings_last():
-        report = analyze_spec(
-            a.model,
-            input_shapes=a.input_shape,
-            dtype=a.dtype,
-            device=a.device,
-            backward=a.backward,
-            fold_bn=a.fold_bn,
-            train=a.train,
-            flops=a.flops,
-            strict=a.strict,
-            trust_pickle=a.trust_pickle,
-            **{k: v for k, v in (("optimizer", a.optimizer), ("precision", a.precision), ("checkpoint", a.checkpoint)) if v},
-            **llm,
-        )
-        if a.convention:
-            from .peers import apply_convention
+        with activity(f"nncost {a.model}", quiet=a.quiet):  # gone before the report is written
+            report = analyze_spec(
+                a.model,
+                input_shapes=a.input_shape,
+                dtype=a.dtype,
+                device=a.device,
+                backward=a.backward,
+                fold_bn=a.fold_bn,
+                train=a.train,
+                flops=a.flops,
+                strict=a.strict,
+                trust_pickle=a.trust_pickle,
+                **{k: v for k, v in (("optimizer", a.optimizer), ("precision", a.precision), ("checkpoint", a.checkpoint)) if v},
+                **llm,
+            )
+            if a.convention:
+                from .peers import apply_convention
 
-            apply_convention(report, a.convention)
-        if hardware is not None:
-            from .roofline import apply_roofline, attach_measured
+                apply_convention(report, a.convention)
+            if hardware is not None:
+                from .roofline import apply_roofline, attach_measured
 
-            apply_roofline(report, hardware, efficiency=a.efficiency, estimate=a.estimate,
-                           measured_throughput=a.measured_throughput)
-            if a.measure:
-                from .frontends import measure_spec
+                apply_roofline(report, hardware, efficiency=a.efficiency, estimate=a.estimate,
+                               measured_throughput=a.measured_throughput)
+                if a.measure:
+                    from .frontends import measure_spec
 
-                attach_measured(report, measure_spec(a.model, report, device=a.device, runs=a.runs, backward=a.backward,
-                                                     trust_pickle=a.trust_pickle, dtype=a.dtype))
-            if a.plot:
-                from .render.plot import plot_roofline
+                    attach_measured(report, measure_spec(a.model, report, device=a.device, runs=a.runs, backward=a.backward,
+                                                         trust_pickle=a.trust_pickle, dtype=a.dtype))
+                if a.plot:
+                    from .render.plot import plot_roofline
 
-                plot_roofline(report, a.plot)
+                    plot_roofline(report, a.plot)
         _emit(render(report, a.format, width=a.width, depth=a.depth), a.output)
     return 0
 

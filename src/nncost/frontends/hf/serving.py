@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from ... import formulas as fm
+from ...progress import step
 
 __all__ = ["largest_fitting", "serving_memory"]
 
@@ -56,6 +57,7 @@ class _Phases:
         key = (batch, prompt, gen)
         if key in self.measured:
             return self.measured[key]
+        step(f"serving peak at batch {batch}, context {prompt + gen:,}")
         from ..torch import analyze
 
         swap = self.weights - self.run_weights()[0]  # the served weights instead of the ones the run holds

@@ -31,6 +31,7 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from ...cost import Cost
 from ...formulas.memory import gather_read_bytes, tensor_bytes
+from ...progress import step
 from .bindings import ATEN, ATTENTION_OPS, SPARSE_AWARE
 from .functions import FUNCTIONS, META_FUSED
 from .ignored import TRAFFIC
@@ -440,6 +441,8 @@ def run_capture(
             st.stack.pop()
         if life is not None and not st.in_backward:
             life.event(path, "exit")
+        if path and "." not in path:  # a top-level module finished: the progress line's step (if one shows)
+            step(f"{'backward' if st.in_backward else 'forward'}: {path}")
 
     h1 = torch.nn.modules.module.register_module_forward_pre_hook(pre)
     h2 = torch.nn.modules.module.register_module_forward_hook(post, always_call=True)  # pops even when forward raises

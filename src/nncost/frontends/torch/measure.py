@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from ...errors import InputError
+from ...progress import step
 
 __all__ = ["measure_module"]
 
@@ -60,6 +61,7 @@ def measure_module(model: torch.nn.Module, args: list[Any], kwargs: Mapping[str,
             for i in range(warmup + runs):
                 recording[0] = i >= warmup
                 spent.clear()
+                step(f"measuring: run {i + 1} of {warmup + runs}" + (" (warm-up)" if i < warmup else ""))
                 model(*args, **kwargs)
                 if recording[0]:
                     for p, t in spent.items():
