@@ -256,13 +256,6 @@ def _parser_sweep() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_count(1, "an int >= 1"), default=1, help="hf: batch size (default 1)")
     p.add_argument("--seq", type=_count(1, "an int >= 1"), default=128, help="hf: prompt length in tokens (default 128)")
     p.add_argument("--gen", type=_count(0, "an int >= 0"), default=0, help="hf: tokens to generate (default 0)")
-    p.add_argument("--device-memory", default=None, metavar="SIZE",
-                   help="hf causal LMs: memory of one device (80GB, 80GiB, bytes): the largest batch and context that fit")
-    for flag, what in (("--tp", "tensor-parallel"), ("--pp", "pipeline-parallel"), ("--dp", "data-parallel")):
-        p.add_argument(flag, type=_count(1, "an int >= 1 (ranks)"), default=None,
-                       help=f"hf decoder LMs, with --backward: {what} ranks, for the memory per GPU (default 1)")
-    p.add_argument("--zero", type=int, choices=(0, 1, 2, 3), default=None,
-                   help="hf decoder LMs, with --backward: ZeRO stage over the --dp ranks (default 0)")
     p.add_argument("--device", default="meta", help="meta (default), cpu or cuda")
     p.add_argument("--backward", action="store_true", help="also count the backward pass (adds backward_macs, backward_flops)")
     p.add_argument("--flops", choices=("seed", "2mac"), default="seed", help="FLOPs convention (as for nncost MODEL)")

@@ -108,15 +108,9 @@ def _bandwidth(torch: Any, dev: Any, sync: Callable[[], None], runs: int) -> tup
 def calibrate(device: str = "cpu", name: str | None = None, quick: bool = False) -> Hardware:
     """Measure the device (see the module's docstring); ``quick`` uses fewer and smaller runs."""
     torch: Any = require("torch", "torch", "nncost calibrate")
-    dev = torch.device(device)
-    if dev.type == "meta":
-        raise InputError("calibrate measures a real device: --device cpu or cuda, not meta")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device cuda, but PyTorch sees no CUDA device here")
+    from ..frontends.torch.measure import real_device
 
-    def sync() -> None:
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
+    dev, sync = real_device(device, "calibrate measures a real device")
 
     runs = 5 if quick else 10
     peaks: dict[str, float] = {}

@@ -22,16 +22,15 @@ import torch
 from ...errors import InputError
 from ...progress import step
 
-__all__ = ["measure_module"]
+__all__ = ["measure_module", "real_device"]
 
 
-def measure_module(model: torch.nn.Module, args: list[Any], kwargs: Mapping[str, Any], *, device: str = "cpu",
-                   runs: int = 10, warmup: int = 3, backward: bool = False) -> dict[str, float]:
-    """{module path: median seconds per run} ("" is the whole forward); with ``backward`` also
-    "(training step)": forward + backward of the sum of the outputs."""
+def real_device(device: str, why: str) -> tuple[torch.device, Callable[[], None]]:
+    """(the device, a function that waits for its work to finish): a CPU or an available GPU,
+    never meta — ``why`` says who asked, in the one-line error otherwise."""
     dev = torch.device(device)
     if dev.type == "meta":
-        raise InputError("--measure runs the model for real: give --device cpu or cuda, not meta")
+        raise InputError(f"{why}: give --device cpu or cuda, not meta")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise InputError("--device cuda, but PyTorch sees no CUDA device here")
 
@@ -39,6 +38,14 @@ def measure_module(model: torch.nn.Module, args: list[Any], kwargs: Mapping[str,
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
 
+    return dev, sync
+
+
+def measure_module(model: torch.nn.Module, args: list[Any], kwargs: Mapping[str, Any], *, device: str = "cpu",
+                   runs: int = 10, warmup: int = 3, backward: bool = False) -> dict[str, float]:
+    """{module path: median seconds per run} ("" is the whole forward); with ``backward`` also
+    "(training step)": forward + backward of the sum of the outputs."""
+    dev, sync = real_device(device, "--measure runs the model for real")
     paths = {m: p for p, m in model.named_modules()}
     starts: dict[str, list[float]] = defaultdict(list)
     spent: dict[str, float] = defaultdict(float)
