@@ -265,6 +265,9 @@ def test_measure_times_every_module_on_the_cpu(tmp_path):
     root = d["layers"][0]
     assert root["measured_time_s"] > 0 and d["roofline"]["measured_latency_s"] == root["measured_time_s"]
     assert root["roofline_fraction"] == pytest.approx(root["time_s"] / root["measured_time_s"])
+    moved = root["read_bytes"] + root["write_bytes"]
+    assert root["achieved_bytes_per_s"] == pytest.approx(moved / root["measured_time_s"])
+    assert root["achieved_flops_per_s"] == pytest.approx(root["intensity"] * moved / root["measured_time_s"])
     assert all("measured_time_s" in layer for layer in d["layers"])
 
 

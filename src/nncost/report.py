@@ -66,6 +66,8 @@ class Node:
     intensity: float | None = None  # compute FLOPs (2 per multiply-add) per byte moved, as the roofline reads it
     measured_time_s: float | None = None  # median wall time of the module on the real device (--measure)
     roofline_fraction: float | None = None  # time_s / measured_time_s: how close the real run comes to the roof
+    achieved_flops_per_s: float | None = None  # its compute FLOPs over measured_time_s
+    achieved_bytes_per_s: float | None = None  # its bytes moved over measured_time_s
 
     @property
     def cost(self) -> Cost:
@@ -232,7 +234,7 @@ class Report:
         }
 
     _TIME_FIELDS = ("time_s", "bound", "intensity")
-    _MEASURED_FIELDS = ("measured_time_s", "roofline_fraction")
+    _MEASURED_FIELDS = ("measured_time_s", "roofline_fraction", "achieved_flops_per_s", "achieved_bytes_per_s")
 
     def _layer_dict(self, node: Node) -> dict[str, Any]:
         """A layer's fields; the time ones only when a roofline was computed (and measured)."""

@@ -217,6 +217,10 @@ def attach_measured(report: Report, times: Mapping[str, float]) -> None:
             continue
         n.measured_time_s = m
         n.roofline_fraction = n.time_s / m if n.time_s is not None and m > 0 else None
+        moved = (n.read_bytes or 0) + (n.write_bytes or 0)
+        if m > 0 and moved:
+            n.achieved_bytes_per_s = moved / m
+            n.achieved_flops_per_s = (n.intensity or 0.0) * moved / m
     if report.roofline is not None:
         root = times.get("")
         report.roofline["measured_latency_s"] = root

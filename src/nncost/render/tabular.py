@@ -14,7 +14,7 @@ COLUMNS = ("path", "type", "depth", "params", "trainable_params", "non_trainable
            "macs", "flops", "calls", "input_shapes", "output_shapes", "read_bytes", "write_bytes", "output_bytes")
 BACKWARD_COLUMNS = ("backward_macs", "backward_flops", "train_macs", "train_flops", "saved_activation_bytes")
 ROOFLINE_COLUMNS = ("time_s", "bound", "intensity")
-MEASURED_COLUMNS = ("measured_time_s", "roofline_fraction")
+MEASURED_COLUMNS = ("measured_time_s", "roofline_fraction", "achieved_flops_per_s", "achieved_bytes_per_s")
 
 
 def _backward(report: Report) -> bool:

@@ -2,8 +2,9 @@
 
 The model runs with real tensors (its weights as built; the inputs random, seeded):
 warm-up runs, then the median of N timed runs. Each module is timed by a forward pre-hook
-and a forward hook reading ``time.perf_counter`` — after a ``torch.cuda.synchronize`` on a
-GPU, so that a module's time is its kernels' time, not their launch. A module's time
+and a forward hook: ``time.perf_counter`` on the CPU; on a GPU, CUDA events recorded in
+the stream and read after the run, so that a module's time is its kernels' time, not
+their launch. A module's time
 includes its children's (as the report's numbers do) and a few microseconds of hook
 overhead per call. With a backward pass, the whole training step (forward, loss,
 backward) is timed at the root.
@@ -47,19 +48,30 @@ def measure_module(model: torch.nn.Module, args: list[Any], kwargs: Mapping[str,
     "(training step)": forward + backward of the sum of the outputs."""
     dev, sync = real_device(device, "--measure runs the model for real")
     paths = {m: p for p, m in model.named_modules()}
-    starts: dict[str, list[float]] = defaultdict(list)
+    starts: dict[str, list[Any]] = defaultdict(list)
     spent: dict[str, float] = defaultdict(float)
+    events: list[tuple[str, Any, Any]] = []  # on a GPU: (module, start event, end event), read after the run
     recording = [False]
+    gpu = dev.type == "cuda"
 
     def pre(module: torch.nn.Module, _args: Any) -> None:
         if recording[0]:
-            sync()
-            starts[paths[module]].append(time.perf_counter())
+            if gpu:  # CUDA events: timed on the device, in stream order, without stalling the launch queue
+                ev = torch.cuda.Event(enable_timing=True)
+                ev.record()
+                starts[paths[module]].append(ev)
+            else:
+                starts[paths[module]].append(time.perf_counter())
 
     def post(module: torch.nn.Module, _args: Any, _out: Any) -> None:
         if recording[0]:
-            sync()
-            spent[paths[module]] += time.perf_counter() - starts[paths[module]].pop()
+            begun = starts[paths[module]].pop()
+            if gpu:
+                end = torch.cuda.Event(enable_timing=True)
+                end.record()
+                events.append((paths[module], begun, end))
+            else:
+                spent[paths[module]] += time.perf_counter() - begun
 
     handles = [m.register_forward_pre_hook(pre) for m in paths] + [m.register_forward_hook(post) for m in paths]
     per_run: dict[str, list[float]] = defaultdict(list)
@@ -69,7 +81,12 @@ def measure_module(model: torch.nn.Module, args: list[Any], kwargs: Mapping[str,
                 recording[0] = i >= warmup
                 spent.clear()
                 step(f"measuring: run {i + 1} of {warmup + runs}" + (" (warm-up)" if i < warmup else ""))
+                events.clear()
                 model(*args, **kwargs)
+                if events:
+                    sync()
+                    for p, begun, end in events:
+                        spent[p] += begun.elapsed_time(end) / 1e3  # milliseconds
                 if recording[0]:
                     for p, t in spent.items():
                         per_run[p].append(t)
