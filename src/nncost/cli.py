@@ -358,11 +358,9 @@ def _run_model(argv: Sequence[str]) -> int:
     if timing and not a.hardware:
         raise InputError(f"{', '.join(timing)} need{'s' if len(timing) == 1 else ''} --hardware (the device to time on)")
     if a.convention:
-        from .peers import PRESETS
+        from .peers import check_convention
 
-        if a.convention not in PRESETS:
-            raise InputError(f"--convention must be one of {', '.join(PRESETS)} (ptflops and deepspeed are not modelled "
-                             f"yet), got {a.convention!r}")
+        check_convention(a.convention)  # before anything is built
     if a.measure and a.device == "meta":
         raise InputError("--measure runs the model for real: give --device cpu or cuda, not meta")
     hardware = None

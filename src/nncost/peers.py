@@ -18,7 +18,7 @@ from .errors import InputError
 from .formulas.roofline import op_class
 from .report import Node, Report
 
-__all__ = ["PRESETS", "apply_convention"]
+__all__ = ["PRESETS", "apply_convention", "check_convention"]
 
 
 @dataclass(frozen=True)
@@ -202,12 +202,18 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def apply_convention(report: Report, name: str) -> dict[str, Any]:
-    """Add the ``convention`` section: what ``name`` would report for this model."""
+def check_convention(name: str) -> Preset:
+    """The preset called ``name``, or a one-line InputError listing them."""
     preset = PRESETS.get(name)
     if preset is None:
-        raise InputError(f"--convention must be one of {', '.join(PRESETS)} (ptflops and deepspeed are not modelled yet), "
-                         f"got {name!r}")
+        raise InputError(f"--convention must be one of {', '.join(PRESETS)}, got {name!r} (ptflops and deepspeed count "
+                         "by how the Python code spells an op, which no aten-level count can see: docs/conventions.md)")
+    return preset
+
+
+def apply_convention(report: Report, name: str) -> dict[str, Any]:
+    """Add the ``convention`` section: what ``name`` would report for this model."""
+    preset = check_convention(name)
     if report.frontend not in ("torch", "hf"):
         raise InputError(f"--convention reproduces tools that run PyTorch modules; {report.model} is a {report.frontend} "
                          "report (analyse the nn.Module it came from)")
