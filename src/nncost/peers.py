@@ -206,8 +206,8 @@ def check_convention(name: str) -> Preset:
     """The preset called ``name``, or a one-line InputError listing them."""
     preset = PRESETS.get(name)
     if preset is None:
-        raise InputError(f"--convention must be one of {', '.join(PRESETS)}, got {name!r} (ptflops and deepspeed count "
-                         "by how the Python code spells an op, which no aten-level count can see: docs/conventions.md)")
+        raise InputError(f"--convention must be one of {', '.join(PRESETS)}, got {name!r} (ptflops and deepspeed, which "
+                         "count by how the Python code spells an op, are not modelled yet: docs/conventions.md)")
     return preset
 
 
