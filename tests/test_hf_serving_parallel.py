@@ -267,3 +267,20 @@ def test_cli_prints_serving_and_per_gpu_lines():
                         "--zero", "3"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "per GPU       tp 2 × pp 2 × dp 2 = 8 GPUs, ZeRO-3, sequence parallel" in p.stdout
+
+
+def test_mixture_of_experts_serves_with_grouped_matmuls_in_bf16():
+    """In bf16 the experts run as transformers' grouped_mm (tokens sorted by expert, as serving kernels
+    do); in fp32 as batched_mm, which gathers each token's k expert weight matrices. Same MACs; the
+    gathered copies show in the activations, and a note says so."""
+    data = load_config("Qwen3-30B-A3B")[0]
+    data.update(num_hidden_layers=2, hidden_size=64, intermediate_size=128, moe_intermediate_size=32,
+                num_attention_heads=4, num_key_value_heads=2, head_dim=16, num_experts=8, num_experts_per_tok=2,
+                vocab_size=256, max_position_embeddings=512)
+    bf16 = analyze_hf(data, seq=64, dtype="bf16")
+    fp32 = analyze_hf(data, seq=64, dtype="fp32")
+    assert bf16.total.macs == fp32.total.macs
+    assert not any("batched_mm" in n for n in bf16.notes) and any("batched_mm" in n for n in fp32.notes)
+    one_layer = 64 * 2 * (3 * 64 * 32) * 4  # tokens · k · (gate, up, down weights of 64 × 32) · fp32 bytes
+    assert fp32.memory.activation_peak > 2 * bf16.memory.activation_peak
+    assert fp32.memory.activation_peak > one_layer  # one layer's gathered expert weights are alive at once

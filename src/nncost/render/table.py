@@ -201,8 +201,8 @@ def _serving(sv: dict[str, Any] | None) -> list[str]:
             ctx = f"context up to {fit['max_context']:,} at batch {sv['batch']}" if fit["max_context"] else \
                 f"no context at batch {sv['batch']}"
             limit = " (the model's positions end there)" if fit["limited_by"] == "positions" else ""
-            out.append(f"  fits in {b(fit['device_memory'])}: batch up to {fit['max_batch']:,} at context {sv['context']:,}; "
-                       f"{ctx}{limit}")
+            batch = (f"batch up to {fit['max_batch']:,}" if fit["max_batch"] else "no batch") + f" at context {sv['context']:,}"
+            out.append(f"  fits in {b(fit['device_memory'])}: {batch}; {ctx}{limit}")
     return out
 
 

@@ -176,13 +176,15 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
             "base": tf.AutoModel}[task]
     if model_type == "whisper":
         auto = tf.AutoModelForSpeechSeq2Seq
-    # SDPA attention where the model has it, else the eager one; mixture-of-experts layers as batched
-    # matmuls (any dtype on meta; grouped_mm needs bf16). Each try gets a fresh config: a failed
-    # from_config leaves its choices behind in the config it was given.
+    # SDPA attention where the model has it, else the eager one; mixture-of-experts layers as grouped
+    # matmuls in bf16 (tokens sorted by expert, as serving kernels run them), else as batched matmuls
+    # (any dtype on meta, but they gather each token's expert weights: the same MACs, far more bytes).
+    # Each try gets a fresh config: a failed from_config leaves its choices behind in the config it was given.
     first: Exception | None = None
     place = torch.device("meta") if meta else contextlib.nullcontext()
-    for attempt in ({"attn_implementation": "sdpa", "experts_implementation": "batched_mm"},
-                    {"attn_implementation": "eager", "experts_implementation": "batched_mm"}, {}):
+    experts = "grouped_mm" if dtype == "bfloat16" else "batched_mm"
+    for attempt in ({"attn_implementation": "sdpa", "experts_implementation": experts},
+                    {"attn_implementation": "eager", "experts_implementation": experts}, {}):
         try:
             fresh = tf.AutoConfig.for_model(model_type, **data)
             with place, torch.random.fork_rng(devices=[]):
@@ -435,6 +437,10 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         report = analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, "device": "cpu"})
         notes.insert(0, f"built and run on the CPU, as it reads values the meta device does not have "
                         f"({str(exc).split(': ', 1)[-1][:120]})")
+    if experts_of(cfg) and cfg_attr(cfg, "_experts_implementation_internal", None) == "batched_mm":
+        notes.append("the experts run as transformers' batched_mm (its bf16 grouped_mm is used with --dtype bf16): it "
+                     "gathers each token's expert weights, so the bytes moved, the activations and the memory peaks count "
+                     "those copies; the MACs are the same. Use --dtype bf16 for the memory and time a serving kernel has")
     report.frontend = "hf"
     report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
