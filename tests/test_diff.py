@@ -14,6 +14,23 @@ from nncost.cli import main  # noqa: E402
 from nncost.diff import diff_reports, load_side, parse_budget  # noqa: E402
 from nncost.errors import InputError  # noqa: E402
 
+_ANALYSED: dict[str, dict] = {}
+
+
+def _cached_side(spec, options):
+    """Each spec analysed once in this module (the CLI tests below run the same two models)."""
+    key = spec + repr(sorted(options.items()))
+    if key not in _ANALYSED:
+        _ANALYSED[key] = load_side(spec, options)
+    return _ANALYSED[key]
+
+
+@pytest.fixture(autouse=True)
+def analyse_once(monkeypatch):
+    import nncost.diff
+
+    monkeypatch.setattr(nncost.diff, "load_side", _cached_side)
+
 
 @pytest.fixture(scope="module")
 def resnets():

@@ -3,9 +3,6 @@ memory per GPU of a training step under tensor, pipeline and data parallelism wi
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 pytest.importorskip("transformers")
@@ -252,21 +249,28 @@ def test_parallel_needs_a_training_step_and_a_decoder():
     (["hf:gpt2", "--tp", "2"], "add --backward"),
     (["torchvision:resnet18", "--tp", "2"], "only hf: models take --tp"),
 ])
-def test_cli_bad_input_is_one_line_and_exit_2(argv, message):
-    p = subprocess.run([sys.executable, "-m", "nncost", *argv], capture_output=True, text=True)
-    assert p.returncode == 2, p.stderr
-    assert message in p.stderr and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+def test_cli_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    from nncost.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_cli_prints_serving_and_per_gpu_lines():
-    p = subprocess.run([sys.executable, "-m", "nncost", "hf:gpt2", "--gen", "16", "--device-memory", "1GB"],
-                       capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    assert "serving 1 × 144 tokens" in p.stdout and "fits in 953.67 MiB: batch up to" in p.stdout
-    p = subprocess.run([sys.executable, "-m", "nncost", "hf:gpt2", "--backward", "--tp", "2", "--pp", "2", "--dp", "2",
-                        "--zero", "3"], capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    assert "per GPU       tp 2 × pp 2 × dp 2 = 8 GPUs, ZeRO-3, sequence parallel" in p.stdout
+def test_cli_prints_serving_and_per_gpu_lines(tmp_path, capsys):
+    import json
+
+    data = load_config("gpt2")[0]
+    data.update(n_layer=2, n_embd=64, n_head=4, vocab_size=300)  # GPT-2's layout, small: the CLI is what is tested
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(data))
+    from nncost.cli import main
+
+    assert main([f"hf:{config}", "--gen", "16", "--device-memory", "1GB"]) == 0
+    out = capsys.readouterr().out
+    assert "serving 1 × 144 tokens" in out and "fits in 953.67 MiB: batch up to" in out
+    assert main([f"hf:{config}", "--backward", "--tp", "2", "--pp", "2", "--dp", "2", "--zero", "3"]) == 0
+    assert "per GPU       tp 2 × pp 2 × dp 2 = 8 GPUs, ZeRO-3, sequence parallel" in capsys.readouterr().out
 
 
 def test_mixture_of_experts_serves_with_grouped_matmuls_in_bf16():

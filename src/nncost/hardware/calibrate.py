@@ -61,8 +61,8 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _probes(torch: Any) -> list[tuple[str, Any, tuple[int, ...]]]:
-    """Typical layers of each op class: (class, module, input shape)."""
+def _probes(torch: Any, quick: bool = False) -> list[tuple[str, Any, tuple[int, ...]]]:
+    """Typical layers of each op class: (class, module, input shape); ``quick``: one image or sequence only."""
     nn = torch.nn
     base: Any = nn.Module
 
@@ -70,7 +70,7 @@ def _probes(torch: Any) -> list[tuple[str, Any, tuple[int, ...]]]:
         def forward(self, x: Any) -> Any:
             return torch.nn.functional.scaled_dot_product_attention(x, x, x)
 
-    return [  # (op class, module, input shape) at the sizes of one image or sequence; matrix classes both ways bound
+    probes = [  # (op class, module, input shape) at the sizes of one image or sequence; matrix classes both ways bound
         ("conv", nn.Conv2d(64, 64, 3, padding=1, bias=False), (1, 64, 56, 56)),
         ("conv", nn.Conv2d(128, 128, 3, padding=1, bias=False), (1, 128, 28, 28)),
         ("conv", nn.Conv2d(144, 144, 3, padding=1, groups=144, bias=False), (1, 144, 56, 56)),  # depthwise
@@ -83,7 +83,10 @@ def _probes(torch: Any) -> list[tuple[str, Any, tuple[int, ...]]]:
         ("norm", nn.LayerNorm(768), (1, 197, 768)),
         ("norm", nn.BatchNorm2d(64), (1, 64, 112, 112)),
         ("pool", nn.MaxPool2d(3, 2, 1), (1, 64, 112, 112)),
-        # and a batch of eight, past the caches
+    ]
+    if quick:
+        return probes
+    return probes + [  # and a batch of eight, past the caches
         ("conv", nn.Conv2d(64, 64, 3, padding=1, bias=False), (8, 64, 56, 56)),
         ("conv", nn.Conv2d(256, 256, 3, padding=1, groups=256, bias=False), (8, 256, 56, 56)),
         ("matmul", nn.Linear(1024, 1024), (512, 1024)),
@@ -114,7 +117,7 @@ def calibrate(device: str = "cpu", name: str | None = None, quick: bool = False)
 
     runs = 5 if quick else 10
     peaks: dict[str, float] = {}
-    sizes = (512, 1024, 2048) if dev.type == "cpu" else (4096, 8192)
+    sizes = ((512, 1024) if quick else (512, 1024, 2048)) if dev.type == "cpu" else (4096, 8192)
     n = sizes[-1]
     for short, dt in (("fp32", torch.float32), ("bf16", torch.bfloat16), ("fp16", torch.float16)):
         for size in sizes:  # the roof is the fastest: a peak is a maximum
@@ -151,7 +154,7 @@ def calibrate(device: str = "cpu", name: str | None = None, quick: bool = False)
     found: dict[str, list[float]] = {}
     details: dict[str, list[dict[str, float]]] = {}
     probes = []
-    for cls, module, shape in _probes(torch):
+    for cls, module, shape in _probes(torch, quick):
         report = analyze(module, shape)
         predicted = apply_roofline(report, provisional)["latency_s"]  # sets the root's bound, read next
         key = cls if report.root.bound == "compute" else f"{cls}_memory"
