@@ -132,30 +132,27 @@ def parse_budget(text: str) -> Budget:
     return Budget(text, metric, op, float(sign + number) * scale, "delta" if sign else "absolute")
 
 
+_BYTE_METRICS = ("weights", "inference_peak", "training_peak", "saved_activations")
+
+
 def _fmt(v: float | None, metric: str) -> str:
+    """A metric's value in its unit: seconds, bytes (binary units) or a count (SI)."""
     from .units import bytes_iec, duration, si
 
     if v is None:
         return "-"
     if metric.endswith("_s"):
         return duration(v)
-    if "bytes" in metric or metric in ("weights", "inference_peak", "training_peak", "saved_activations"):
+    if "bytes" in metric or metric in _BYTE_METRICS:
         return bytes_iec(int(v))
     return si(int(v))
 
 
 def _signed(v: float | None, metric: str) -> str:
-    from .units import bytes_iec, duration, si
-
+    """A change, with its sign."""
     if v is None:
         return "-"
-    sign = "+" if v > 0 else "-" if v < 0 else "±"
-    a = abs(v)
-    if metric.endswith("_s"):
-        return sign + duration(a)
-    if "bytes" in metric or metric in ("weights", "inference_peak", "training_peak", "saved_activations"):
-        return sign + bytes_iec(int(a))
-    return sign + si(int(a))
+    return ("+" if v > 0 else "-" if v < 0 else "±") + _fmt(abs(v), metric)
 
 
 def _pct(p: float | None) -> str:

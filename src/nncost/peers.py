@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from math import prod
 from typing import Any
 
 from .errors import InputError
 from .formulas.roofline import op_class
+from .formulas.shapes import prod
 from .report import Node, Report
 
 __all__ = ["PRESETS", "apply_convention", "check_convention"]
@@ -33,7 +33,8 @@ class Preset:
 
 
 def _numel(shapes: list[list[Any]]) -> int:
-    return prod(int(d) for d in shapes[0]) if shapes and all(isinstance(d, int) for d in shapes[0]) else 0
+    """Elements of a module's first input or output (0 when a dim is symbolic)."""
+    return prod(shapes[0]) if shapes and all(isinstance(d, int) for d in shapes[0]) else 0
 
 
 def _modules(report: Report, *types: str) -> list[Node]:
@@ -55,7 +56,7 @@ def _mha_projections(report: Report) -> int:
             continue
         q, k, v = shapes[:3]
         e = int(q[-1])
-        tokens = [prod(int(d) for d in s) // int(s[-1]) for s in (q, k, v)]
+        tokens = [prod(s) // int(s[-1]) for s in (q, k, v)]
         total += n.calls * (tokens[0] * e * e + tokens[1] * int(k[-1]) * e + tokens[2] * int(v[-1]) * e + tokens[0] * e * e)
     return total
 
@@ -139,7 +140,7 @@ def _thop(report: Report) -> int:
     for n in report.layers:
         t, ins, outs, calls = n.type, n.input_shapes, n.output_shapes, n.calls
         if t in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"):
-            total += calls * n.macs // max(calls, 1)  # nncost's conv MACs: output numel · in/groups · kernel
+            total += n.macs  # every call's conv MACs (output numel · in/groups · kernel, no bias): thop's formula
         elif t == "Linear" and ins and outs:
             total += calls * int(ins[0][-1]) * _numel(outs)
         elif t in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "InstanceNorm1d", "InstanceNorm2d",

@@ -19,17 +19,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import InputError
+from .formulas.memory import FLOAT_DTYPES
 from .formulas.roofline import compute_flops, op_class, op_time, ridge
 from .hardware import MATRIX_CLASSES, Hardware, load_hardware
 from .report import Report
+from .tree import subtree_sums
 
 __all__ = ["DTYPE_SHORT", "apply_roofline", "attach_measured", "parse_efficiency"]
 
-# the dtypes ops report (PyTorch's names) -> the device tables' short names
-DTYPE_SHORT = {"float32": "fp32", "float": "fp32", "float64": "fp64", "double": "fp64", "bfloat16": "bf16",
-               "float16": "fp16", "half": "fp16", "int8": "int8", "uint8": "int8", "quint8": "int8", "qint8": "int8",
-               "float8_e4m3fn": "fp8", "float8_e5m2": "fp8", "float8_e4m3fnuz": "fp8", "float8_e5m2fnuz": "fp8",
-               "tensor(float)": "fp32", "tensor(float16)": "fp16", "tensor(bfloat16)": "bf16", "tensor(double)": "fp64"}
+# the dtypes ops report (PyTorch's names) -> the device tables' short names: the float ones from the one
+# table of dtype aliases (formulas.memory.FLOAT_DTYPES: fp32 -> float32, ...), read backwards
+DTYPE_SHORT = {canonical: alias for alias, canonical in FLOAT_DTYPES.items() if alias[:2] in ("fp", "bf")}
+DTYPE_SHORT.update({name: "int8" for name in ("int8", "uint8", "quint8", "qint8")})
+DTYPE_SHORT.update({name: "fp8" for name in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz")})
 
 OpRecord = tuple[str, str, int, int, int, int, "str | None", bool]  # module, op, MACs, FLOPs, read, written, dtype, backward
 
@@ -138,24 +140,11 @@ def apply_roofline(report: Report, hardware: str | Hardware, *, efficiency: str 
     roof = _Roof(hw, parse_efficiency(efficiency), estimate)
     t = _times(ops, roof)
     own = t["own"]
-    # subtree sums, from the leaves up (report.layers is pre-order; a node's children follow it)
-    totals = {n.path: [0.0, 0.0, 0.0, 0.0] for n in report.layers}
-    for path, acc in own.items():
-        node = path if path in totals else ""
-        while True:
-            tot = totals.setdefault(node, [0.0, 0.0, 0.0, 0.0])
-            for i in range(4):
-                tot[i] += acc[i]
-            if node == "":
-                break
-            node = node.rpartition(".")[0]
-            while node not in totals and node:
-                node = node.rpartition(".")[0]
-    for n in report.layers:
-        tot = totals[n.path]
-        n.time_s = tot[0]
-        n.bound = None if tot[0] == 0 else ("compute" if tot[1] >= tot[0] - tot[1] else "memory")
-        n.intensity = tot[2] / tot[3] if tot[3] else None
+    sums = subtree_sums([n.path for n in report.layers], own, 4)  # [time, compute-bound time, FLOPs, bytes]
+    for n, (time_s, compute_s, fl, moved) in zip(report.layers, sums):
+        n.time_s = time_s
+        n.bound = None if time_s == 0 else ("compute" if compute_s >= time_s - compute_s else "memory")
+        n.intensity = fl / moved if moved else None
     latency = t["forward"][0]
     step = latency + t["backward"][0] if report.conventions.get("backward") else None
     if batch is None:

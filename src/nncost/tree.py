@@ -18,7 +18,7 @@ from .cost import ZERO, Cost, FlopsConvention
 from .errors import UnsupportedError, warn
 from .report import Node, ParamCount
 
-__all__ = ["Own", "Entry", "build_layers", "with_ancestors", "check_unsupported", "depth_of"]
+__all__ = ["Own", "Entry", "build_layers", "with_ancestors", "check_unsupported", "depth_of", "subtree_sums"]
 
 
 @dataclass
@@ -121,6 +121,24 @@ def build_layers(entries: Sequence[Entry], flops: FlopsConvention, *, traffic: b
             output_bytes=e.output_bytes, saved_activation_bytes=a.sv if saved else None,
         ))
     return nodes
+
+
+def subtree_sums(paths: Sequence[str], own: Mapping[str, Sequence[float]], width: int) -> list[list[float]]:
+    """For each node of ``paths`` (pre-order, the root ``""`` first), the sum of ``own`` over its
+    subtree: numbers a later pass (the roofline's times) attaches to modules, rolled up the way
+    build_layers rolls up counts. A path in ``own`` that is not a node counts for its nearest
+    ancestor that is."""
+    index = {p: i for i, p in enumerate(paths)}
+    acc = [[0.0] * width for _ in paths]
+    for path, values in own.items():
+        row = acc[index[path] if path in index else _parent(path, index)]
+        for k in range(width):
+            row[k] += values[k]
+    for i in range(len(paths) - 1, 0, -1):
+        up = acc[_parent(paths[i], index)]
+        for k in range(width):
+            up[k] += acc[i][k]
+    return acc
 
 
 def with_ancestors(paths: Iterable[str]) -> list[str]:

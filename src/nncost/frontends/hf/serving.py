@@ -84,21 +84,14 @@ class _Phases:
         return max(pre, dec or 0)
 
 
-def _cast_held(obj: Any, dtype: torch.dtype, depth: int = 0) -> None:
+def _cast_held(obj: Any, dtype: torch.dtype) -> None:
     """Floating tensors held in a cache object's attributes, cast to ``dtype`` in place of the
     ones there (a cache built by a forward in the model's own dtype, served in another)."""
-    if depth > 4 or isinstance(obj, (torch.Tensor, torch.nn.Module, str, int, float, type(None))):
-        return
-    items = obj if isinstance(obj, (list, tuple)) else list(vars(obj).items()) if hasattr(obj, "__dict__") else []
-    for item in items:
-        if isinstance(obj, (list, tuple)):
-            _cast_held(item, dtype, depth + 1)
-            continue
-        name, v = item
-        if isinstance(v, torch.Tensor) and v.dtype.is_floating_point and v.dtype != dtype:
-            setattr(obj, name, v.to(dtype))
-        elif not isinstance(v, torch.Tensor):
-            _cast_held(v, dtype, depth + 1)
+    from ..torch.analyze import held_tensors
+
+    for holder, key, t in list(held_tensors(obj)):
+        if t.dtype.is_floating_point and t.dtype != dtype and not isinstance(holder, tuple):
+            holder[key] = t.to(dtype)
 
 
 def largest_fitting(fits: Callable[[int], bool], guess: int, low: int, high: int | None) -> int:

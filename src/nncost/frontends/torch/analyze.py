@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,33 +101,35 @@ def _materialise(x: Any, name: str, device: torch.device, dtype: torch.dtype | N
     if isinstance(x, (tuple, list)):
         items = [_materialise(v, f"{name}[{i}]", device, dtype, gen) for i, v in enumerate(x)]
         return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
-    if _held_tensors(x):  # an object holding tensors (a KV cache): a copy, as the model may grow or replace them
+    if next(held_tensors(x), None) is not None:  # an object holding tensors (a KV cache): a copy, as the model
+        # may grow or replace them
         import copy
 
         return copy.deepcopy(x)
     return x  # scalars, None, flags: passed through as given
 
 
-def _held_tensors(x: Any, depth: int = 0) -> list[torch.Tensor]:
-    """Tensors held in the attributes of an input object that is not a tensor, a container or a
-    module (a transformers ``DynamicCache``: its layers' keys and values), a few levels deep."""
-    found: list[torch.Tensor] = []
+def held_tensors(x: Any, depth: int = 0) -> Iterator[tuple[Any, Any, torch.Tensor]]:
+    """(where it is held, its key there, the tensor) for each tensor reachable through an input
+    object that is not a tensor or a module (a transformers ``DynamicCache``: its layers' keys and
+    values; an older cache's lists of them), a few levels deep. The holder is an object's
+    ``__dict__``, a dict, a list or a tuple (read-only)."""
     if depth > 4 or isinstance(x, (torch.Tensor, torch.nn.Module, str, bytes, int, float, bool, type(None))):
-        return found
+        return
     if isinstance(x, Mapping):
-        items: Any = x.values()
+        slots: Any = list(x.items())
     elif isinstance(x, (tuple, list)):
-        items = x
+        slots = list(enumerate(x))
     else:
         attrs = getattr(x, "__dict__", None)
         if not isinstance(attrs, dict):
-            return found
-        items = attrs.values()
-        found.extend(v for v in items if isinstance(v, torch.Tensor))
-    for v in items:
-        if not isinstance(v, torch.Tensor):
-            found.extend(_held_tensors(v, depth + 1))
-    return found
+            return
+        x, slots = attrs, list(attrs.items())
+    for key, v in slots:
+        if isinstance(v, torch.Tensor):
+            yield x, key, v
+        else:
+            yield from held_tensors(v, depth + 1)
 
 
 def _has_sparse(x: Any) -> bool:
@@ -491,7 +493,7 @@ def analyze(
         stand = {} if direct else _stand_ins(model, d, dt)
         life = Lifetimes([*stand.values(), *_tensors(a), *_tensors(k),
                           *([*model.parameters(), *model.buffers()] if direct else [])])
-        life.adopt(_held_tensors([a, k]))
+        life.adopt(t for _, _, t in held_tensors([a, k]))
         if bw and checkpoint:
             _checkpointed(ckpt_modules, life)  # undone by restore() with every attribute the run changed
 
