@@ -1,17 +1,14 @@
-"""--convention: what torch.utils.flop_counter, torchvision, fvcore and thop report for a model."""
+"""--convention: what torch.utils.flop_counter, torchvision, fvcore, thop, ptflops and DeepSpeed report for a model."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import pytest
 
 torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 import nncost  # noqa: E402
-from nncost.cli import main  # noqa: E402
 from nncost.errors import InputError  # noqa: E402
 from nncost.peers import apply_convention  # noqa: E402
 
@@ -68,19 +65,113 @@ def test_thop_reads_an_rnns_configuration_back(kind, gates):
 
 
 def test_unknown_convention_and_non_torch_reports_are_refused(report):
-    with pytest.raises(InputError, match="--convention must be one of torch, torchvision, fvcore, thop"):
-        apply_convention(report, "ptflops")
+    with pytest.raises(InputError, match="--convention must be one of torch, torchvision, fvcore, thop, ptflops, deepspeed"):
+        apply_convention(report, "calflops")
     layer = nncost.analyze_layer("nn.Linear(4, 4)", [(1, 4)])
     with pytest.raises(InputError, match="reproduces tools that run PyTorch modules"):
         apply_convention(layer, "fvcore")
 
 
-def test_cli(golden, capsys):
-    assert main(["nncost:seednet", "--convention", "fvcore", "-f", "markdown", "--depth", "1"]) == 0
-    golden("seednet_fvcore.md", capsys.readouterr().out)
-    p = subprocess.run([sys.executable, "-m", "nncost", "nncost:seednet", "--convention", "deepspeed"],
-                       capture_output=True, text=True)
-    assert p.returncode == 2 and "--convention must be one of" in p.stderr and "Traceback" not in p.stderr
+# -- ptflops and DeepSpeed count by how the code spells an op --------------------------------------
+class Spelled(nn.Module):
+    """The same arithmetic spelled the ways those tools tell apart."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.bn, self.relu = nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU()
+        self.ln, self.fc = nn.LayerNorm(8), nn.Linear(8, 6)
+
+    def forward(self, x):  # x [2, 3, 8, 8]
+        y = self.relu(self.bn(self.conv(x)))  # [2, 4, 8, 8]: 512 elements
+        y = torch.add(y, y) + y  # torch.add is patched by both tools, `+` by neither
+        y = y.mul(2.0)  # Tensor.mul with a number
+        z = F.gelu(self.ln(y))
+        w = self.fc(z)  # [2, 4, 8, 6]
+        s = torch.matmul(w, w.transpose(-1, -2))  # [2, 4, 8, 8]
+        s = s @ s  # Tensor.__matmul__: DeepSpeed patches it, ptflops does not
+        s = F.softmax(s, dim=-1)
+        return F.interpolate(s, scale_factor=2)  # [2, 4, 16, 16]
+
+
+N = 2 * 4 * 8 * 8  # elements of every [2, 4, 8, 8] activation
+
+
+@pytest.fixture(scope="module")
+def spelled():
+    return Spelled().eval()
+
+
+def test_ptflops_rules(spelled):
+    r = nncost.analyze(spelled, (2, 3, 8, 8), convention="ptflops")
+    modules = (2 * 4 * 8 * 8 * 3 * 3 * 3 + N  # conv: N·C_out·H·W·C_in·k·k MACs + one bias add per output
+               + 2 * N  # BatchNorm2d with affine: 2·numel
+               + N  # nn.ReLU's hook: output numel
+               + N  # LayerNorm: 1·numel (ptflops looks for `affine`, which LayerNorm does not have)
+               + (8 * 6 + 6) * 2 * 4 * 8)  # Linear: (in·out + bias) per row
+    functional = (N  # F.relu, which nn.ReLU calls: counted a second time
+                  + N + N  # torch.add (same shapes), Tensor.mul by a number: numel each; `+` is not seen
+                  + N  # F.gelu
+                  + (2 * 4 * 8 * 6) * 8  # torch.matmul: numel(a) · b's last dim; `@` is not seen
+                  + N  # F.softmax
+                  + N * 2 ** 2)  # F.interpolate, scale 2 in two spatial dims: the output's numel
+    assert r.extra["convention"]["value"] == modules // 2 + functional  # module hooks are divided by the batch, 2
+
+
+def test_deepspeed_rules(spelled):
+    r = nncost.analyze(spelled, (2, 3, 8, 8), convention="deepspeed")
+    conv = 3 * 3 * 3 * 4 * 2 * 8 * 8  # k·k·C_in·C_out·N·H·W MACs
+    lin, mm, at = N * 6, (2 * 4 * 8 * 6) * 8, N * 8  # F.linear numel(x)·out; torch.matmul; `s @ s`
+    flops = (2 * conv + 4 * 2 * 8 * 8  # F.conv2d: 2·MACs + the bias per output
+             + 2 * N  # F.batch_norm in eval with a weight: 2·numel
+             + N + N + N  # F.relu, torch.add, Tensor.mul: numel; `+` is not seen
+             + 5 * N  # F.layer_norm with a weight: 5·numel (its estimate)
+             + N  # F.gelu
+             + 2 * lin + 2 * mm + 2 * at  # F.linear, torch.matmul, Tensor.__matmul__: 2·MACs
+             + N  # F.softmax
+             + N * 2 ** 2)  # F.interpolate: the output's numel
+    c = r.extra["convention"]
+    assert (c["value"], c["macs"]) == (flops, conv + lin + mm + at)
+
+
+def test_the_call_log_leaves_torch_as_it_was(spelled):
+    before = (F.relu, F.linear, torch.add, torch.Tensor.__matmul__, F.multi_head_attention_forward)
+    nncost.analyze(spelled, (2, 3, 8, 8), convention="deepspeed")
+    nncost.analyze(nn.MultiheadAttention(8, 2), (5, 1, 8), (5, 1, 8), (5, 1, 8), convention="ptflops")
+    assert (F.relu, F.linear, torch.add, torch.Tensor.__matmul__, F.multi_head_attention_forward) == before
+    assert "add" not in torch.Tensor.__dict__ and "mul" not in torch.Tensor.__dict__  # inherited again, not shadowed
+
+
+def test_ptflops_attention_hook_and_rnn_cells():
+    mha = nn.MultiheadAttention(8, 2)
+    r = nncost.analyze(mha, (5, 1, 8), (5, 1, 8), (5, 1, 8), convention="ptflops")
+    L, E, H = 5, 8, 2
+    hook = (L * E  # scaling q
+            + 3 * L * E * E + 3 * L * E  # q, k, v projections and their bias
+            + H * (L * L * (E // H) + L * L + L * L * (E // H))  # per head: q·kᵀ, softmax, ·v
+            + L * E * (E + 1))  # output projection with its bias
+    weights = 2 * L * (E // H) * L + H * L * L + 2 * L * L * (E // H)  # need_weights: torch.bmm, F.softmax, torch.bmm
+    # module hooks are divided by its batch counter, len(input[0]): 5 for a sequence-first input
+    assert r.extra["convention"]["value"] == hook // L + weights
+    cell = nn.LSTMCell(4, 6)
+    r = nncost.analyze(cell, (3, 4), convention="deepspeed")
+    h = 6
+    per = (2 * 4 * h * 4 - 4 * h) + (2 * 4 * h * h - 4 * h) + 10 * h + 2 * 4 * h  # 2·numel − gates·h per weight; extras; biases
+    assert r.extra["convention"]["value"] == per * 3  # × batch
+
+
+def test_ptflops_needs_the_call_log(report):
+    with pytest.raises(InputError, match=r"convention='ptflops'"):
+        apply_convention(report, "ptflops")
+
+
+def test_ptflops_equals_the_tool_on_the_spelled_model(spelled):
+    ptflops = pytest.importorskip("ptflops")
+    import io
+
+    x = torch.randn(2, 3, 8, 8)
+    macs, _ = ptflops.get_model_complexity_info(spelled, (3, 8, 8), input_constructor=lambda _: x, as_strings=False,
+                                                print_per_layer_stat=False, ost=io.StringIO())
+    assert nncost.analyze(spelled, (2, 3, 8, 8), convention="ptflops").extra["convention"]["value"] == macs
 
 
 # -- against the tools themselves (real CPU forward passes: the zoo run) ------------------------
@@ -116,6 +207,47 @@ def test_each_preset_equals_the_tool_itself():
         assert apply_convention(r, "fvcore")["value"] == fa.total(), name
         assert apply_convention(r, "torch")["value"] == fc.get_total_flops(), name
         assert apply_convention(r, "thop")["value"] == int(thop_macs), name
+
+
+class More(nn.Module):
+    """Rules beyond the spelled model: transposed conv, group norm, pools, nn.Upsample, F.interpolate
+    with size=, einsum, a bidirectional GRU, a GRU cell."""
+
+    def __init__(self):
+        super().__init__()
+        self.up, self.gn, self.pool = nn.ConvTranspose2d(4, 3, 2, stride=2), nn.GroupNorm(1, 3), nn.MaxPool2d(2)
+        self.gru, self.cell = nn.GRU(12, 5, batch_first=True, bidirectional=True), nn.GRUCell(10, 7)
+        self.act, self.us = nn.GELU(), nn.Upsample(scale_factor=2)
+
+    def forward(self, x):  # [2, 4, 4, 4]
+        y = self.us(self.pool(self.gn(self.up(x))))  # [2, 3, 8, 8]
+        y = torch.einsum("bchw,bcgw->bhg", F.interpolate(y, size=(6, 6)), y[..., :6, :6])  # [2, 6, 6]
+        out, _ = self.gru(F.silu(torch.cat([y, y], -1)))  # [2, 6, 10]
+        return self.act(self.cell(out[:, -1])).mul(out[:, :1, :7].sum(1))
+
+
+@pytest.mark.zoo
+def test_ptflops_and_deepspeed_presets_equal_the_tools_themselves():
+    pytest.importorskip("torchvision")
+    pytest.importorskip("transformers")
+    ptflops = pytest.importorskip("ptflops")
+    profiler = pytest.importorskip("deepspeed.profiling.flops_profiler")
+    import io
+
+    models = [*_models(), ("spelled", Spelled().eval(), (torch.randn(2, 3, 8, 8),), {}),
+              ("more", More().eval(), (torch.randn(2, 4, 4, 4),), {})]
+    for name, model, args, kwargs in models:
+        shapes = [tuple(a.shape) for a in args]
+        # ptflops: its default (pytorch) backend, the inputs given through input_constructor
+        macs, _ = ptflops.get_model_complexity_info(
+            model, (1,), input_constructor=(lambda _, a=args, k=kwargs: dict(k) if k else a[0]),
+            as_strings=False, print_per_layer_stat=False, ost=io.StringIO())
+        flops, ds_macs, _ = profiler.get_model_profile(model, args=list(args), kwargs=dict(kwargs), print_profile=False,
+                                                       as_string=False)
+        p = nncost.analyze(model, *shapes, **kwargs, convention="ptflops").extra["convention"]
+        d = nncost.analyze(model, *shapes, **kwargs, convention="deepspeed").extra["convention"]
+        assert p["value"] == macs, name
+        assert (d["value"], d["macs"]) == (flops, ds_macs), name
 
 
 @pytest.mark.zoo

@@ -70,9 +70,18 @@ def analyze(model: Any, *example_inputs: Any, **kwargs: Any) -> Report:
     that device (``report.roofline``, per layer ``time_s`` and ``bound``; docs/time.md), with
     ``efficiency="compute=0.7,memory=0.85"``, ``estimate=True`` (a calibrated spec) and
     ``measured_throughput=`` (for MFU and HFU).
+
+    ``convention="fvcore"`` (or torch, torchvision, thop, ptflops, deepspeed) adds what that
+    tool reports for the model (``report.extra["convention"]``; docs/conventions.md).
     """
     timing = {k: kwargs.pop(k) for k in ("hardware", "efficiency", "estimate", "measured_throughput") if k in kwargs}
-    report = _analyze(model, example_inputs, kwargs)
+    convention = kwargs.pop("convention", None)
+    with _logging_calls_for(convention):
+        report = _analyze(model, example_inputs, kwargs)
+    if convention is not None:
+        from .peers import apply_convention
+
+        apply_convention(report, convention)
     if timing.get("hardware") is not None:
         from .roofline import apply_roofline
 
@@ -81,6 +90,21 @@ def analyze(model: Any, *example_inputs: Any, **kwargs: Any) -> Report:
         raise InputError(f"{', '.join(k for k, v in timing.items() if v not in (None, False))} need hardware= "
                          "(the device to time on)")
     return report
+
+
+def _logging_calls_for(convention: str | None) -> Any:
+    """A block in which captures log the Python-level calls ``convention`` counts (ptflops and
+    DeepSpeed count by patching functions); a no-op for the other conventions."""
+    import contextlib
+
+    from .peers import python_calls
+
+    names = python_calls(convention)
+    if not names:
+        return contextlib.nullcontext()
+    from .frontends.torch.pycalls import call_log
+
+    return call_log(names)
 
 
 def _analyze(model: Any, example_inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Report:

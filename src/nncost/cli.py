@@ -130,7 +130,7 @@ def _parser_model() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=_count(1, "an int >= 1"), default=10, help="--measure: timed runs (default 10)")
     p.add_argument("--plot", default=None, metavar="FILE", help="with --hardware: write the roofline chart (.png or .svg)")
     p.add_argument("--convention", default=None, metavar="TOOL",
-                   help="also say what another tool reports for this model: torch, torchvision, fvcore or thop")
+                   help="also say what another tool reports for this model: torch, torchvision, fvcore, thop, ptflops or deepspeed")
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding conv/linear")
     p.add_argument("--train", action="store_true", help="run the model in train mode (default: eval)")
     p.add_argument("--strict", action="store_true", help="fail if any op is unsupported")
@@ -343,6 +343,7 @@ def _run_model(argv: Sequence[str]) -> int:
     from .render import render
 
     a = _parser_model().parse_args(argv)
+    from . import _logging_calls_for
     from .frontends import analyze_spec
 
     llm = {k: v for k, v in (("batch", a.batch), ("seq", a.seq), ("gen", a.gen), ("group_size", a.group_size),
@@ -373,7 +374,7 @@ def _run_model(argv: Sequence[str]) -> int:
     from .progress import activity
 
     with op_costs(dict(a.op_cost)), _warnings_last():
-        with activity(f"nncost {a.model}", quiet=a.quiet):  # gone before the report is written
+        with activity(f"nncost {a.model}", quiet=a.quiet), _logging_calls_for(a.convention):
             report = analyze_spec(
                 a.model,
                 input_shapes=a.input_shape,

@@ -7,9 +7,16 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import ShapeError
 
-__all__ = ["Shape", "prod", "as_tuple", "window_args", "conv_out_len", "conv_transpose_out_len", "pool_out_len", "broadcast"]
+__all__ = ["Shape", "TensorShape", "prod", "as_tuple", "window_args", "conv_out_len", "conv_transpose_out_len", "pool_out_len", "broadcast"]
 
 Shape = tuple[int, ...]
+
+
+class TensorShape(tuple):  # type: ignore[type-arg]
+    """A tensor argument of a logged Python call, kept as its shape (a tuple of ints), so that
+    it differs from an argument that is a tuple of ints (a ``size=``, a ``stride=``)."""
+
+    __slots__ = ()
 
 
 def prod(xs: Iterable[int]) -> int:

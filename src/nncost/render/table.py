@@ -80,7 +80,8 @@ def _convention(report: Report) -> list[str]:
     c = report.extra.get("convention")
     if not c:
         return []
-    return [f"as {c['tool']} ({c['version']}) reports it: {grouped(c['value'])} {c['unit']} ({si(c['value'])})",
+    macs = f" and {grouped(c['macs'])} MACs ({si(c['macs'])})" if "macs" in c else ""
+    return [f"as {c['tool']} ({c['version']}) reports it: {grouped(c['value'])} {c['unit']} ({si(c['value'])}){macs}",
             f"              it counts {c['counts']}; it leaves out {c['ignores']}"]
 
 

@@ -95,7 +95,8 @@ def to_markdown(report: Report) -> str:
         out += ["", line]
     conv = report.extra.get("convention")
     if conv:
-        out += ["", f"As {conv['tool']} ({conv['version']}) reports it: {grouped(conv['value'])} {conv['unit']}"]
+        macs = f" and {grouped(conv['macs'])} MACs" if "macs" in conv else ""
+        out += ["", f"As {conv['tool']} ({conv['version']}) reports it: {grouped(conv['value'])} {conv['unit']}{macs}"]
     if report.unsupported:
         out += ["", "Unsupported (not counted): " + ", ".join(f"`{k}` ×{v}" for k, v in sorted(report.unsupported.items()))]
     if report.notes:

@@ -584,5 +584,7 @@ def analyze(
                     saved=life.saved if backward else None)
     report.memory = _memory(model, dt, _tensors(a) + _tensors(k), life_inf, life if backward else None, opt, prec, checkpoint)
     report.op_logs["model"] = cap.ops
+    if cap.py_calls is not None:
+        report.op_logs["python"] = cap.py_calls
     check_unsupported(report.unsupported, strict, "ops with no formula")
     return report

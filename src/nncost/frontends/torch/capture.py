@@ -37,6 +37,7 @@ from .functions import FUNCTIONS, META_FUSED
 from .ignored import TRAFFIC
 from .lifetime import Lifetimes
 from .metafast import FAST_META
+from .pycalls import MODULE_CALL, logging_calls, original, requested, summary
 from .quantized import unpack_linear
 from .vision_ops import NeedsValues
 
@@ -77,6 +78,7 @@ class Capture:
     output: Any = None
     out_bytes: dict[str, int] = field(default_factory=dict)  # module -> bytes of its outputs (first call)
     ops: list[tuple[str, str, int, int, int, int, str | None, bool]] = field(default_factory=list)  # the op log (_State)
+    py_calls: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] | None = None  # Python-level calls (pycalls)
 
 
 class _State:
@@ -97,6 +99,7 @@ class _State:
         self.life: Lifetimes | None = None  # tensor lifetimes, when memory is tracked
         self.pending: tuple[int, int, str | None] | None = None  # the last op's (MACs, FLOPs, dtype), for move()
         self.pending_path = ""
+        self.dispatching = 0  # depth of aten-level handling (a Python call made there is not the model's)
         # the op log: (module, op, MACs, FLOPs, bytes read, bytes written, dtype, in the backward)
         self.ops: list[tuple[str, str, int, int, int, int, str | None, bool]] | None = self.cap.ops
 
@@ -255,6 +258,16 @@ class _Dispatch(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         st = self.st
+        if st.cap.py_calls is None:
+            return self._dispatch(func, args, kwargs)
+        st.dispatching += 1  # meta kernels and decompositions in Python call torch.mm & co.: not the model's calls
+        try:
+            return self._dispatch(func, args, kwargs)
+        finally:
+            st.dispatching -= 1
+
+    def _dispatch(self, func: Any, args: Any, kwargs: dict[str, Any]) -> Any:
+        st = self.st
         if st.suppress:
             return func(*args, **kwargs)
         out = self._handle(func, args, kwargs)
@@ -334,6 +347,7 @@ class _Functions(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         st = self.st
+        func = original(func)  # a Python function passes its module-level name, which a call log may have wrapped
         b = FUNCTIONS.get(func)
         if b is None or st.suppress:
             fused = META_FUSED.get(func)
@@ -437,6 +451,8 @@ def run_capture(
         elif path not in cap.out_shapes:
             cap.out_shapes[path] = _shapes(output)
             cap.out_bytes[path] = sum(_nbytes(t) for t in tree_leaves(output) if isinstance(t, torch.Tensor))
+        if cap.py_calls is not None and exc is None and not st.in_backward:  # every call's shapes, for module hooks
+            cap.py_calls.append((path, MODULE_CALL, summary(args), {"output": summary(output)}))
         if st.stack and st.stack[-1] == path:
             st.stack.pop()
         if life is not None and not st.in_backward:
@@ -444,11 +460,19 @@ def run_capture(
         if path and "." not in path:  # a top-level module finished: the progress line's step (if one shows)
             step(f"{'backward' if st.in_backward else 'forward'}: {path}")
 
+    names = requested()
+    log: contextlib.AbstractContextManager[None]
+    if names:  # the Python-level calls a convention counts by (peers.py): forward calls, by the module making them
+        cap.py_calls = []
+        log = logging_calls(names, lambda: None if st.in_backward or st.dispatching else st.stack[-1] if st.stack else "", cap.py_calls)
+    else:
+        log = contextlib.nullcontext()
     h1 = torch.nn.modules.module.register_module_forward_pre_hook(pre)
     h2 = torch.nn.modules.module.register_module_forward_hook(post, always_call=True)  # pops even when forward raises
     try:
         try:
-            _run(st, call, backward)
+            with log:
+                _run(st, call, backward)
         except Exception as exc:
             where = st.failed[1] if st.failed is not None and st.failed[0] == id(exc) else st.stack[-1] if st.stack else ""
             exc.nncost_module = where  # type: ignore[attr-defined]

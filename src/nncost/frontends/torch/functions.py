@@ -24,6 +24,8 @@ import torch.nn.functional as F
 from ... import formulas as fm
 from ...cost import ZERO, Cost
 from ...formulas.rnn import GATES
+from .pycalls import RECORD
+from .pycalls import original as unwrapped
 
 __all__ = ["FUNCTIONS", "FnResult", "META_FUSED", "fused_sdpa", "fused_sdpa_in_recomputation"]
 
@@ -156,7 +158,7 @@ def _mha(args: Sequence[Any], kwargs: dict[str, Any], fast: bool) -> FnResult:
                                    in_proj_bias is not None, masked, need_weights)
     run = None
     if query.device.type == "meta" and not need_weights:  # its SDPA: the fused kernel, or just its output's shape
-        run = lambda: _with_fused_sdpa(F.multi_head_attention_forward, args, kwargs)  # noqa: E731
+        run = lambda: _with_fused_sdpa(unwrapped(F.multi_head_attention_forward), args, kwargs)  # noqa: E731
     return cost, run, _mha_core(batch, query.shape[0], key.shape[0], e, int(num_heads), masked)
 
 
@@ -184,9 +186,13 @@ def _with_fused_sdpa(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[s
     ``F.multi_head_attention_forward`` does) with that SDPA running as its fused kernel on meta."""
     original = F.scaled_dot_product_attention
 
+    record, plain = getattr(original, RECORD, None), unwrapped(original)  # a call log's wrapper (pycalls): still logged
+
     def sdpa(*a: Any, **k: Any) -> Any:
+        if record is not None:
+            record(a, k)
         run = fused_sdpa(a, k)
-        return run() if run is not None else original(*a, **k)
+        return run() if run is not None else plain(*a, **k)
 
     F.scaled_dot_product_attention = sdpa  # type: ignore[assignment]
     try:
