@@ -81,6 +81,12 @@ def test_more_experts_per_token_than_experts_is_refused():
         analyze_hf(two_layers("Mixtral-8x7B-v0.1", num_experts_per_tok=9), seq=8)
 
 
+def test_routed_experts_without_a_top_k_are_refused():
+    # transformers' own default deepseek_v2 config: 64 routed experts, num_experts_per_tok null (its router's topk fails)
+    with pytest.raises(ModelSpecError, match="has 64 routed experts .* but num_experts_per_tok is null"):
+        analyze_hf({"model_type": "deepseek_v2", "num_hidden_layers": 1, "num_experts_per_tok": None}, seq=8)
+
+
 def test_llm_json_has_the_moe_fields():
     r = analyze_hf(two_layers("Qwen3-30B-A3B"), seq=8)
     data = json.loads(r.to_json())["llm"]

@@ -17,8 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...errors import InputError, MetaDeviceError, ModelSpecError, first_line, require
+from ...errors import InputError, MetaDeviceError, ModelSpecError, NncostError, first_line, require
 from ...report import Report
+from .vision import IMAGE_TOKEN_ATTRS, image_token_inputs, placeholder_mask_on_cpu
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
 
@@ -168,6 +169,11 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
     except Exception as exc:  # noqa: BLE001 - transformers validates fields with its own error types
         raise ModelSpecError(f"this {model_type} config is invalid: {first_line(exc, 240, join=True)}") from None
     moe = experts_of(cfg)
+    routed = next(((n, v) for n in _EXPERT_COUNT for v in (cfg_attr(cfg, n, None),)
+                   if isinstance(v, int) and not isinstance(v, bool) and v > 1), None)
+    if moe is None and routed is not None and cfg_attr(cfg, "num_experts_per_tok", 0) is None:
+        raise ModelSpecError(f"this {model_type} config has {routed[1]} routed experts ({routed[0]}) but "
+                             "num_experts_per_tok is null: give how many experts each token goes to")
     if moe is not None and moe["top_k"] > moe["count"]:
         raise ModelSpecError(f"this {model_type} config routes each token to {moe['top_k']} experts, but has only "
                              f"{moe['count']}; num_experts_per_tok must be at most the number of experts")
@@ -289,10 +295,7 @@ def _sub(cfg: Any, *names: str) -> Any:
     return None
 
 
-# config attributes of models that take images as tokens inside input_ids (LLaVA and kin): their inputs need
-# as many image tokens as the vision tower makes features, which the signature cannot tell
-_IMAGE_TOKEN_ATTRS = ("image_token_id", "image_token_index", "image_token", "img_token_id", "boi_token_id",
-                      "vision_start_token_id", "image_start_token_id", "im_patch_token_id", "media_placeholder_token_id")
+_IMAGE_TOKEN_ATTRS = IMAGE_TOKEN_ATTRS
 
 
 def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
@@ -420,9 +423,37 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
     if parallel and task != "causal":
         raise InputError(f"--tp, --pp, --dp and --zero follow Megatron-LM's rules for decoder LMs; hf:{name} is a "
                          f"{cfg.model_type} {task} model")
-    inputs = default_inputs(cfg, task, batch, seq, gen, model)
+    text = default_inputs(cfg, task, batch, seq, gen, model)
+    images: dict[str, Any] | str | None = None
+    if "pixel_values" not in text and any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS):
+        images = image_token_inputs(model, cfg, batch, seq, _image(cfg, batch))
+    inputs = images if isinstance(images, dict) else text
+
+    def run(model: Any, inputs: dict[str, Any], **extra: Any) -> Report:
+        try:
+            return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
+        except NncostError as exc:
+            if "get_seq_length" not in str(exc) or not cfg_attr(model.config, "use_cache", False):
+                raise
+        # a hybrid whose layers here are all recurrent: transformers' cache cannot tell a length without an
+        # attention layer, and the forward pass needs no cache
+        for holder in (model.config, cfg_attr(model.config, "text_config", None)):
+            if holder is not None:
+                holder.use_cache = False
+        notes.append("run without a cache (use_cache=False): transformers' cache for these layers (none of them "
+                     "attention) cannot tell its length")
+        return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
+
     try:
-        report = analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **options)
+        try:
+            with placeholder_mask_on_cpu(model, inputs["input_ids"]) if inputs is images else contextlib.nullcontext():
+                report = run(model, inputs)
+        except NncostError as exc:
+            if inputs is text:
+                raise
+            images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"  # the text alone, and why
+            inputs = text
+            report = run(model, inputs)
     except MetaDeviceError as exc:
         if options.get("device", "meta") != "meta" or not _reads_values(exc):
             raise
@@ -434,13 +465,20 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                                  f"{CPU_FALLBACK_BYTES // 2**30} GiB); give a smaller config (fewer layers, a smaller vocabulary)"
                                  ) from None
         model, cfg, task = build(data, [], tdtype, meta=False)
-        report = analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, "device": "cpu"})
+        report = run(model, inputs, device="cpu")
         notes.insert(0, f"built and run on the CPU, as it reads values the meta device does not have "
                         f"({str(exc).split(': ', 1)[-1][:120]})")
     if experts_of(cfg) and cfg_attr(cfg, "_experts_implementation_internal", None) == "batched_mm":
         notes.append("the experts run as transformers' batched_mm (its bf16 grouped_mm is used with --dtype bf16): it "
                      "gathers each token's expert weights, so the bytes moved, the activations and the memory peaks count "
                      "those copies; the MACs are the same. Use --dtype bf16 for the memory and time a serving kernel has")
+    if isinstance(images, dict) and inputs is images:
+        per = int(images["input_ids"].shape[1]) - seq
+        notes.append(f"one image of {'x'.join(map(str, images['pixel_values'][1:]))} per sequence, as {per:,} image tokens "
+                     f"before the {seq:,} text tokens (as many as its vision tower makes features; the placeholder mask "
+                     "that finds them ran on the CPU)")
+    elif isinstance(images, str):
+        notes.append(f"text only, no image: {images}")
     report.frontend = "hf"
     report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}

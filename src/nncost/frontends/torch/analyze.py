@@ -16,7 +16,7 @@ from ...conventions import conventions
 from ...cost import Cost, FlopsConvention
 from ...errors import InputError, MetaDeviceError, NncostError, ShapeError, first_line
 from ...formulas.memory import OPTIMIZER_STATES, PRECISIONS, training_state_bytes
-from ...report import Memory, ParamCount, Report
+from ...report import Memory, Node, ParamCount, Report
 from ...tree import Entry, Own, build_layers, check_unsupported
 from .capture import Capture, run_capture
 from .functions import fused_sdpa_in_recomputation
@@ -232,12 +232,41 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
             saved_bytes=saved.get(path, 0) if saved is not None else 0,
         ), cap.in_shapes.get(path, []), cap.out_shapes.get(path, []), cap.calls.get(path, 0), cap.out_bytes.get(path)))
     nodes = build_layers(entries, flops, saved=saved is not None)
+    idle = _never_ran(nodes)
+    if idle:
+        shown = ", ".join(f"{n.path} ({n.type}, {n.params.total:,} params)" for n in idle[:5])
+        more = f" and {len(idle) - 5} more" if len(idle) > 5 else ""
+        notes.append(f"modules that never ran with these inputs, so none of their cost is counted (their parameters "
+                     f"are): {shown}{more}")
     att = flops.apply(Cost(cap.attention[0], cap.attention[1]))
     return Report(
         model=name, frontend="torch", conventions=conventions(flops, None, **extra_conv), inputs=inputs,
         layers=nodes, unsupported=dict(nodes[0].unsupported), ignored=dict(cap.ignored), notes=notes,
         extra={"breakdown": {"attention": {"macs": att.macs, "flops": att.flops}}},
     )
+
+
+_CONTAINERS = {"ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}  # no forward: never called themselves
+_SHARE = 0.001  # a module that never ran is named when it holds at least this share of the parameters
+
+
+def _never_ran(nodes: list[Node]) -> list[Node]:
+    """The outermost modules that never ran (a vision tower given no image, an auxiliary head in
+    eval) and hold at least 0.1% of the parameters: their cost is missing from the count. Modules
+    built never to be called (nn.MultiheadAttention's out_proj, whose weight it uses) are left out."""
+    total = nodes[0].params.total if nodes else 0
+    by_path = {n.path: n for n in nodes}
+
+    def ran_above(path: str) -> bool:
+        while path:
+            path = path.rpartition(".")[0]
+            parent = by_path.get(path)
+            if parent is not None and parent.type not in _CONTAINERS:
+                return parent.calls > 0
+        return True
+
+    return [n for n in nodes[1:] if n.calls == 0 and n.type not in _CONTAINERS and n.type != "NonDynamicallyQuantizableLinear"
+            and n.params.total and n.params.total >= _SHARE * total and ran_above(n.path)]
 
 
 def _analyze_lazy(model: torch.nn.Module, args: list[Any], kw: dict[str, Any], options: dict[str, Any]) -> Report:

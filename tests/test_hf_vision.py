@@ -1,0 +1,87 @@
+"""Vision-language models that read image features in place of image tokens (LLaVA and kin):
+nncost gives them an image and the matching image tokens, so the vision tower's cost is counted;
+and any module that never runs is named, never silently zero."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+tf = pytest.importorskip("transformers")
+
+import nncost  # noqa: E402
+from nncost.frontends.hf import analyze_hf  # noqa: E402
+
+VISION = {"model_type": "clip_vision_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+          "num_attention_heads": 2, "image_size": 32, "patch_size": 8}
+TEXT = {"model_type": "llama", "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000}
+LLAVA = {"model_type": "llava", "vision_config": VISION, "text_config": TEXT, "image_token_id": 500}
+PATCHES = (32 // 8) ** 2  # image tokens: one per patch (LLaVA's default strategy drops the class token)
+
+
+@pytest.fixture(scope="module")
+def llava():
+    return analyze_hf(LLAVA, seq=8)
+
+
+def test_llava_gets_an_image_and_one_token_per_feature(llava):
+    shapes = {d["name"]: d["shape"] for d in llava.inputs}
+    assert shapes == {"input_ids": [1, PATCHES + 8], "pixel_values": [1, 3, 32, 32]}
+    assert any(n.startswith(f"one image of 3x32x32 per sequence, as {PATCHES} image tokens before the 8 text tokens")
+               for n in llava.notes)
+    assert not any("never ran" in n for n in llava.notes)
+
+
+def test_llava_counts_its_vision_tower_and_projector(llava):
+    layers = {n.path: n for n in llava.layers}
+    # the projector maps each of the 16 patch features: Linear(32 → 48), GELU, Linear(48 → 48)
+    assert layers["multi_modal_projector"].macs == PATCHES * (32 * 48 + 48 * 48)
+    # the tower inside equals the tower alone on the same image (its 16 patches + the class token)
+    tower = nncost.analyze(tf.CLIPVisionModel(tf.CLIPVisionConfig(**{k: v for k, v in VISION.items() if k != "model_type"})),
+                           pixel_values=(1, 3, 32, 32))
+    assert layers["vision_tower"].macs == tower.total.macs > 0
+    # the language model reads 16 image + 8 text tokens: its q, k, v, o, gate, up, down projections per token
+    per_token = 2 * (48 * 48 + 2 * 48 * 24 + 48 * 48 + 3 * 48 * 96)  # two layers; k and v have 2 heads of 12
+    attention = 2 * 4 * (24 * 24 * 12) * 2  # two layers × 4 heads × (q·kᵀ and ·v) over 24 positions, head dim 12
+    assert layers["language_model"].macs == 24 * per_token + attention
+
+
+def test_a_module_that_never_runs_is_named():
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = torch.nn.Linear(8, 8), torch.nn.Linear(8, 4)
+
+        def forward(self, x):
+            return self.used(x)
+
+    r = nncost.analyze(Model(), (2, 8))
+    assert ("modules that never ran with these inputs, so none of their cost is counted (their parameters are): "
+            "unused (Linear, 36 params)") in r.notes
+    # nn.MultiheadAttention never calls its out_proj (it uses the weight itself): not named
+    r = nncost.analyze(torch.nn.MultiheadAttention(8, 2), (3, 1, 8), (3, 1, 8), (3, 1, 8))
+    assert not any("never ran" in n for n in r.notes)
+
+
+def test_a_hybrid_whose_layers_are_all_recurrent_runs_without_a_cache():
+    """transformers' cache raises on get_seq_length when no layer is attention (granitemoehybrid's
+    layer types here are both linear attention): the forward needs no cache, so nncost runs it
+    without one and says so."""
+    import json
+
+    from nncost.frontends.hf import build
+
+    cfg = json.loads(json.dumps(tf.AutoConfig.for_model(
+        "granitemoehybrid", num_hidden_layers=2, hidden_size=64, intermediate_size=128, shared_intermediate_size=128,
+        num_attention_heads=4, num_key_value_heads=2, vocab_size=256, num_local_experts=4, num_experts_per_tok=2,
+        mamba_n_heads=4, mamba_d_head=32, mamba_d_state=16, mamba_n_groups=1, layer_types=["mamba", "mamba"]).to_dict(),
+        default=str))
+    r = analyze_hf(cfg, seq=16)
+    assert any(n.startswith("run without a cache (use_cache=False)") for n in r.notes)
+    model, _, _ = build(cfg)
+    model.config.use_cache = False
+    direct = nncost.analyze(model, input_ids=(1, 16))  # the same model, told directly
+    assert (r.total.params, r.total.macs, r.total.flops) == (
+        sum(p.numel() for p in model.parameters()), direct.total.macs, direct.total.flops)
+    assert r.total.macs > 0
