@@ -257,3 +257,18 @@ def test_torchvision_preset_is_the_published_ops():
         published = getattr(tv.models, weights).IMAGENET1K_V1.meta["_ops"]  # GMACs, named GFLOPS
         r = nncost.analyze(f"torchvision:{name}")
         assert round(apply_convention(r, "torchvision")["value"] / 1e9, 3) == published
+
+
+def test_broadcast_add_is_lined_up_from_the_left_by_ptflops_and_from_the_right_by_deepspeed():
+    class AddBias(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bias = nn.Parameter(torch.zeros(4))
+
+        def forward(self, x):  # x [2, 3, 4]
+            return torch.add(x, self.bias)
+
+    p = nncost.analyze(AddBias(), (2, 3, 4), convention="ptflops").extra["convention"]["value"]
+    d = nncost.analyze(AddBias(), (2, 3, 4), convention="deepspeed").extra["convention"]["value"]
+    assert p == 4 * 3 * 4  # ptflops pairs [2, 3, 4] with [4, 1, 1]: max per dim → [4, 3, 4]
+    assert d == 2 * 3 * 4  # PyTorch's broadcast: [2, 3, 4]

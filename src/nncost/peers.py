@@ -302,15 +302,25 @@ def _ptflops_call(call: tuple[Any, ...]) -> float:
     if name in _PTFLOPS_ADDMM:
         mat1, mat2 = _arg(call, 1, "mat1" if "addmm" in name else "batch1"), _arg(call, 2, "mat2" if "addmm" in name else "batch2")
         return _size(mat1) * int(mat2[-1]) + (_size(x) if call[3].get("beta", 1) != 0 else 0)
-    if name in _ELEMENTWISE:  # ptflops lines the two shapes up from the left (a known mistake)
-        other = _arg(call, 1, "other")
-        if not isinstance(x, TensorShape):
-            return prod(other) if isinstance(other, TensorShape) else 1
-        if not isinstance(other, TensorShape):
-            return prod(x)
-        n = max(len(x), len(other))
-        return prod(max(x[i] if i < len(x) else 1, other[i] if i < len(other) else 1) for i in range(n))
+    if name in _ELEMENTWISE:
+        return _elementwise(x, _arg(call, 1, "other"), from_left=True)
     return 0
+
+
+def _elementwise(x: Any, other: Any, from_left: bool) -> int:
+    """Elements of an add or mul as the tools count them: a tensor's numel against a number, 1 for
+    two numbers; for two tensors the broadcast shape, their dims lined up from the right (PyTorch's
+    rule, DeepSpeed) or from the left (ptflops: a known mistake)."""
+    if not isinstance(x, TensorShape):
+        return prod(other) if isinstance(other, TensorShape) else 1
+    if not isinstance(other, TensorShape):
+        return prod(x)
+    n = max(len(x), len(other))
+    if from_left:
+        a, b = tuple(x) + (1,) * (n - len(x)), tuple(other) + (1,) * (n - len(other))
+    else:
+        a, b = (1,) * (n - len(x)) + tuple(x), (1,) * (n - len(other)) + tuple(other)
+    return prod(max(i, j) for i, j in zip(a, b))
 
 
 def _fprod(xs: Any) -> float:
@@ -492,14 +502,7 @@ def _ds_call(call: tuple[Any, ...]) -> tuple[float, int]:
         macs = _size(mat1) * int(mat2[-1])
         return 2 * macs + _size(x), macs
     if name in _ELEMENTWISE:
-        other = _arg(call, 1, "other")
-        if not isinstance(x, TensorShape):
-            return (prod(other) if isinstance(other, TensorShape) else 1), 0
-        if not isinstance(other, TensorShape):
-            return prod(x), 0
-        n = max(len(x), len(other))
-        a, b = (1,) * (n - len(x)) + tuple(x), (1,) * (n - len(other)) + tuple(other)
-        return prod(max(i, j) for i, j in zip(a, b)), 0
+        return _elementwise(x, _arg(call, 1, "other"), from_left=False), 0
     if name == "torch.einsum":
         operands = list(call[2][1:])
         if len(operands) == 1 and isinstance(operands[0], list):

@@ -287,7 +287,8 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
 
 def _sub(cfg: Any, *names: str) -> Any:
     """The first of ``names`` on the config or its vision/audio sub-config."""
-    for holder in (cfg, cfg_attr(cfg, "vision_config", None), cfg_attr(cfg, "audio_config", None)):
+    for holder in (cfg, cfg_attr(cfg, "vision_config", None), cfg_attr(cfg, "audio_config", None),
+                   cfg_attr(cfg, "encoder_config", None)):
         for n in names:
             v = cfg_attr(holder, n) if holder is not None else None
             if v is not None:
@@ -329,6 +330,11 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         return {"pixel_values": _image(cfg, batch)}
     if "input_values" in params:
         return {"input_values": (batch, 16000)}
+    if "input_features" in params:  # a speech encoder: 30 s of log-mel frames (10 ms hop); the layout is tried both ways
+        mel = _sub(cfg, "num_mel_bins", "n_mels", "feature_size", "feature_projection_input_dim")
+        positions = _sub(cfg, "max_source_positions")
+        frames = 2 * positions if isinstance(positions, int) else 3000  # Whisper-style encoders halve the frames
+        return {"input_features": (batch, int(mel) if isinstance(mel, int) else 80, frames)}
     context, channels = cfg_attr(cfg, "context_length", None), cfg_attr(cfg, "num_input_channels", None)
     if "past_values" in params and isinstance(context, int) and isinstance(channels, int):  # a time-series model
         return {"past_values": (batch, context, channels)}
@@ -444,16 +450,30 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                      "attention) cannot tell its length")
         return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
 
-    try:
+    def attempt() -> Report:
+        nonlocal inputs, images
+        if isinstance(images, dict):
+            try:
+                with placeholder_mask_on_cpu(model, images["input_ids"]):
+                    return run(model, images)
+            except NncostError as exc:  # its forward refuses the image: the text alone, and why
+                images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"
+        inputs = text
         try:
-            with placeholder_mask_on_cpu(model, inputs["input_ids"]) if inputs is images else contextlib.nullcontext():
-                report = run(model, inputs)
+            return run(model, text)
         except NncostError as exc:
-            if inputs is text:
+            features = text.get("input_features")
+            if not (isinstance(features, tuple) and len(features) == 3 and cfg.model_type != "whisper"):
                 raise
-            images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"  # the text alone, and why
-            inputs = text
-            report = run(model, inputs)
+            inputs = {**text, "input_features": (features[0], features[2], features[1])}  # (batch, frames, mel bins)
+            try:
+                return run(model, inputs)
+            except NncostError:
+                inputs = text
+                raise exc from None
+
+    try:
+        report = attempt()
     except MetaDeviceError as exc:
         if options.get("device", "meta") != "meta" or not _reads_values(exc):
             raise

@@ -247,13 +247,15 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
 
 
 _CONTAINERS = {"ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}  # no forward: never called themselves
+_USED_UNCALLED = {"NonDynamicallyQuantizableLinear", "Embedding"}
 _SHARE = 0.001  # a module that never ran is named when it holds at least this share of the parameters
 
 
 def _never_ran(nodes: list[Node]) -> list[Node]:
     """The outermost modules that never ran (a vision tower given no image, an auxiliary head in
     eval) and hold at least 0.1% of the parameters: their cost is missing from the count. Modules
-    built never to be called (nn.MultiheadAttention's out_proj, whose weight it uses) are left out."""
+    whose weight their parent uses without calling them (nn.MultiheadAttention's out_proj; an
+    embedding table read as ``.weight``, a lookup that costs no MACs either way) are left out."""
     total = nodes[0].params.total if nodes else 0
     by_path = {n.path: n for n in nodes}
 
@@ -265,7 +267,7 @@ def _never_ran(nodes: list[Node]) -> list[Node]:
                 return parent.calls > 0
         return True
 
-    return [n for n in nodes[1:] if n.calls == 0 and n.type not in _CONTAINERS and n.type != "NonDynamicallyQuantizableLinear"
+    return [n for n in nodes[1:] if n.calls == 0 and n.type not in _CONTAINERS and n.type not in _USED_UNCALLED
             and n.params.total and n.params.total >= _SHARE * total and ran_above(n.path)]
 
 

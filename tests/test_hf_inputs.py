@@ -1,6 +1,7 @@
-"""Vision-language models that read image features in place of image tokens (LLaVA and kin):
-nncost gives them an image and the matching image tokens, so the vision tower's cost is counted;
-and any module that never runs is named, never silently zero."""
+"""Inputs built for a model's modality: vision-language models that read image features in place
+of image tokens (LLaVA and kin) get an image and the matching image tokens, so the vision tower's
+cost is counted; speech encoders get log-mel features in the layout they take; any module that
+never runs is named, never silently zero."""
 
 from __future__ import annotations
 
@@ -85,3 +86,24 @@ def test_a_hybrid_whose_layers_are_all_recurrent_runs_without_a_cache():
     assert (r.total.params, r.total.macs, r.total.flops) == (
         sum(p.numel() for p in model.parameters()), direct.total.macs, direct.total.flops)
     assert r.total.macs > 0
+
+
+def test_speech_encoders_get_features_in_the_layout_they_take():
+    import json
+
+    def config(model_type, **kw):
+        return json.loads(json.dumps(tf.AutoConfig.for_model(model_type, **kw).to_dict(), default=str))
+
+    # Qwen2-Audio's encoder (Whisper's layout): [batch, mel bins, 2 · max_source_positions frames]
+    r = analyze_hf(config("qwen2_audio_encoder", d_model=64, encoder_layers=1, encoder_attention_heads=4,
+                          encoder_ffn_dim=128, num_mel_bins=16, max_source_positions=50), seq=8)
+    assert [d["shape"] for d in r.inputs] == [[1, 16, 100]]
+    layers = {n.path: n for n in r.layers}
+    assert layers["conv1"].macs == 64 * 16 * 3 * 100  # C_out·C_in·k·frames
+    assert layers["conv2"].macs == 64 * 64 * 3 * 50  # stride 2 halves the frames
+    assert not any("never ran" in n for n in r.notes)  # its position table is read as .weight: not named
+    # Parakeet's conformer encoder takes [batch, frames, mel bins]: the other layout, tried when the first fails
+    r = analyze_hf(config("parakeet_encoder", hidden_size=64, num_hidden_layers=1, num_attention_heads=4,
+                          intermediate_size=128, num_mel_bins=16, subsampling_conv_channels=8), seq=8)
+    assert [d["shape"] for d in r.inputs] == [[1, 3000, 16]]  # 30 s of 10 ms frames
+    assert {n.path: n for n in r.layers}["subsampling.linear"].input_shapes == [[1, 375, 16]]  # 3000 / 8 frames
