@@ -107,3 +107,30 @@ def test_speech_encoders_get_features_in_the_layout_they_take():
                           intermediate_size=128, num_mel_bins=16, subsampling_conv_channels=8), seq=8)
     assert [d["shape"] for d in r.inputs] == [[1, 3000, 16]]  # 30 s of 10 ms frames
     assert {n.path: n for n in r.layers}["subsampling.linear"].input_shapes == [[1, 375, 16]]  # 3000 / 8 frames
+
+
+def test_qwen2_vl_gets_patches_and_a_real_grid():
+    """Qwen2-VL's tower takes its image as patches with a (t, h, w) grid whose values it reads:
+    the grid stays a real CPU tensor beside the model on meta."""
+    import json
+
+    cfg = tf.AutoConfig.for_model(
+        "qwen2_vl", image_token_id=900, video_token_id=901, vision_start_token_id=902,
+        text_config={"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+                     "intermediate_size": 128, "vocab_size": 1000,
+                     "rope_parameters": {"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0}},
+        vision_config={"depth": 2, "embed_dim": 32, "num_heads": 2, "hidden_size": 64, "mlp_ratio": 2, "patch_size": 14,
+                       "spatial_merge_size": 2, "temporal_patch_size": 2})
+    r = analyze_hf(json.loads(json.dumps(cfg.to_dict(), default=str)), seq=8)
+    side = 224 // (14 * 2) * 2  # patches per side: a multiple of the 2×2 merge
+    tokens, merged = side * side, side * side // 4
+    shapes = {d["name"]: d["shape"] for d in r.inputs}
+    assert shapes == {"input_ids": [1, merged + 8], "pixel_values": [tokens, 3 * 2 * 14 * 14],  # C·T·P·P per patch
+                      "image_grid_thw": [1, 3], "mm_token_type_ids": [1, merged + 8]}
+    visual = (tokens * 32 * 3 * 2 * 14 * 14  # patch embedding: a Conv3d of kernel (2, 14, 14), 32 channels
+              + 2 * tokens * (32 * 96 + 32 * 32 + 2 * 32 * 64)  # two blocks: qkv, proj, MLP 32 → 64 → 32
+              + 2 * 2 * tokens * tokens * 32  # full attention over the image's patches: q·kᵀ and ·v
+              + merged * (128 * 128 + 128 * 64))  # merger: 2×2 patches (4·32 = 128) → 128 → text width 64
+    assert {n.path: n for n in r.layers}["visual"].macs == visual
+    assert any(f"as a grid of {side}x{side} patches, as {merged} image tokens" in n for n in r.notes)
+    assert not any("drawn with seed" in n for n in r.notes)  # the grid and positions are the ones built, not random

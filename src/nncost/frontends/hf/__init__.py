@@ -19,7 +19,7 @@ from typing import Any
 
 from ...errors import InputError, MetaDeviceError, ModelSpecError, NncostError, first_line, require
 from ...report import Report
-from .vision import IMAGE_TOKEN_ATTRS, image_token_inputs, placeholder_mask_on_cpu
+from .vision import IMAGE_TOKEN_ATTRS, image_token_inputs, image_values
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
 
@@ -454,7 +454,7 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         nonlocal inputs, images
         if isinstance(images, dict):
             try:
-                with placeholder_mask_on_cpu(model, images["input_ids"]):
+                with image_values(model, images):
                     return run(model, images)
             except NncostError as exc:  # its forward refuses the image: the text alone, and why
                 images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"
@@ -494,9 +494,15 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                      "those copies; the MACs are the same. Use --dtype bf16 for the memory and time a serving kernel has")
     if isinstance(images, dict) and inputs is images:
         per = int(images["input_ids"].shape[1]) - seq
-        notes.append(f"one image of {'x'.join(map(str, images['pixel_values'][1:]))} per sequence, as {per:,} image tokens "
-                     f"before the {seq:,} text tokens (as many as its vision tower makes features; the placeholder mask "
-                     "that finds them ran on the CPU)")
+        size = "x".join(map(str, _image(cfg, batch)[1:]))
+        grid = images.get("image_grid_thw", images.get("grid_thw"))
+        how = f", as a grid of {int(grid[0][1])}x{int(grid[0][2])} patches" if grid is not None else ""
+        notes.append(f"one image of {size} per sequence{how}, as {per:,} image tokens before the {seq:,} text tokens (as "
+                     "many as its vision tower makes features); the helpers that find those tokens and their positions ran "
+                     "on the CPU on the real ids")
+        drawn = "the count depends on the input's values ("  # torch's note; here the values are the ones built above
+        report.notes = [f"the count depends on the image's patch grid and token positions built here ({n[len(drawn):].split(')')[0]})"
+                        if n.startswith(drawn) else n for n in report.notes]
     elif isinstance(images, str):
         notes.append(f"text only, no image: {images}")
     report.frontend = "hf"

@@ -1,12 +1,13 @@
 """Images as tokens: the inputs of a vision-language model whose ``input_ids`` hold one image
-token per image feature (LLaVA and its kin: Mistral 3, Gemma 3, InternVL, ...).
+token per image feature (LLaVA and its kin, InternVL, Qwen2-VL and its successors, ...).
 
 Given only text, such a model never runs its vision tower, and its image cost would be missing.
-So nncost gives it an image at the vision tower's configured size and the ``input_ids`` the
-model expects with it: as many image tokens as the tower and projector make features (asked
-of the model itself, ``get_image_features``, on meta), then ``--seq`` text tokens. The one
-helper that reads those ids' values — ``get_placeholder_mask``, which finds the image tokens —
-runs on the CPU on the real ids (a few small tensors); everything else stays on meta.
+So nncost gives it an image at the vision tower's configured size (or its patches and their
+grid, for Qwen2-VL-style towers) and the ``input_ids`` the model expects with it: as many image
+tokens as the tower and projector make features (asked of the model itself,
+``get_image_features``, on meta), then ``--seq`` text tokens. The helpers that read those
+values — ``get_placeholder_mask``, which finds the image tokens, and M-RoPE's position helpers —
+run on the CPU on the real tensors (a few small ones); everything else stays on meta.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from ...errors import first_line
 
-__all__ = ["image_token_inputs", "placeholder_mask_on_cpu", "IMAGE_TOKEN_ATTRS"]
+__all__ = ["image_token_inputs", "image_values", "IMAGE_TOKEN_ATTRS"]
 
 # config attributes of models that take images as tokens inside input_ids: their inputs need as many image
 # tokens as the vision tower makes features, which the forward's signature cannot tell
@@ -64,10 +65,31 @@ def _features(out: Any) -> int:
     return sum(math.prod(t.shape[:-1]) for t in tensors)
 
 
+_GRIDS = ("image_grid_thw", "grid_thw")  # a tower that takes its image as patches and their (t, h, w) grid
+
+
+def _patches(cfg: Any, batch: int, image: tuple[int, ...]) -> tuple[tuple[int, int], Any]:
+    """Qwen2-VL-style pixel_values — [patches, channels · temporal patch · patch²] — and the grid
+    of one still image per sequence: [1, side, side] patches, side a multiple of the merge size."""
+    import torch
+
+    vision = getattr(cfg, "vision_config", None) or cfg
+    patch = int(getattr(vision, "patch_size", 14))
+    temporal = int(getattr(vision, "temporal_patch_size", 1) or 1)
+    merge = int(getattr(vision, "spatial_merge_size", 1) or 1)
+    channels = int(getattr(vision, "in_channels", None) or getattr(vision, "in_chans", None)
+                   or getattr(vision, "num_channels", None) or 3)
+    side = max(image[-1] // (patch * merge), 1) * merge
+    grid = torch.tensor([[1, side, side]] * batch)
+    return (batch * side * side, channels * temporal * patch * patch), grid
+
+
 def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[int, ...]) -> dict[str, Any] | str:
-    """``input_ids`` (a real tensor: the image tokens, then ``seq`` text tokens) and ``pixel_values``
-    (a shape) for a model that reads image features in place of image tokens; or the reason it
-    cannot have them (no image token in its config, no ``get_image_features``, or that failing)."""
+    """Inputs for a model that reads image features in place of image tokens: ``input_ids`` (a
+    real tensor: the image tokens, then ``seq`` text tokens) and ``pixel_values`` (a shape: the
+    image, or its patches with a real ``image_grid_thw`` for Qwen2-VL-style towers; their
+    ``mm_token_type_ids`` where the forward takes them); or the reason it cannot have them (no
+    image token in its config, no ``get_image_features``, or that failing)."""
     import torch
 
     token = _token_id(cfg)
@@ -77,49 +99,80 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
     get = getattr(model, "get_image_features", None)
     if get is None or not hasattr(model, "get_placeholder_mask"):
         return f"{type(model).__name__} has no get_image_features and get_placeholder_mask to place an image's features"
+    grid_name = next((g for g in _GRIDS if g in inspect.signature(get).parameters), None)
+    extra: dict[str, Any] = {}
+    pixels: tuple[int, ...]
+    if grid_name is not None:
+        pixels, grid = _patches(cfg, batch, image)
+        extra = {grid_name: grid}
+    else:
+        pixels = image
     try:
-        with torch.no_grad():
-            count = _features(get(pixel_values=torch.empty(image, device="meta")))
-    except Exception as exc:  # noqa: BLE001 - a tower that needs more than an image (sizes, grids): text only
-        return f"its get_image_features needs more than pixel_values {list(image)} ({first_line(exc, 120, named=False)})"
+        from ..torch.mixed import CpuValuesOnMeta
+
+        with torch.no_grad(), CpuValuesOnMeta():
+            count = _features(get(pixel_values=torch.empty(pixels, device="meta"), **extra))
+    except Exception as exc:  # noqa: BLE001 - a tower that needs more than an image (sizes, crops): text only
+        return f"its get_image_features needs more than pixel_values {list(pixels)} ({first_line(exc, 120, named=False)})"
     if count % batch:
         return f"its {count} image features do not divide among {batch} images"
     per = count // batch
     ids = torch.full((batch, per + seq), _text_token(cfg, token), dtype=torch.long)
     ids[:, :per] = token
-    return {"input_ids": ids, "pixel_values": image}
+    inputs: dict[str, Any] = {"input_ids": ids, "pixel_values": pixels, **extra}
+    if "mm_token_type_ids" in params:  # 1 marks an image token (M-RoPE reads it)
+        inputs["mm_token_type_ids"] = (ids == token).to(torch.long)
+    return inputs
+
+
+# helpers that read the values of the ids and grids: run on the CPU on the real tensors
+_VALUE_HELPERS = ("get_placeholder_mask", "compute_3d_position_ids", "get_rope_index")
 
 
 @contextlib.contextmanager
-def placeholder_mask_on_cpu(model: Any, ids: Any) -> Iterator[None]:
-    """For the block: the model's ``get_placeholder_mask`` (which counts image tokens — values
-    meta tensors do not have) runs on the CPU with the real ``ids`` and zero stand-ins for its
-    other tensors; its masks go back to meta."""
+def image_values(model: Any, values: dict[str, Any]) -> Iterator[None]:
+    """For the block: the model's helpers that read the values of its ids and grids (finding the
+    image tokens, M-RoPE positions) run on the CPU on the real ``values`` (zeros, or ones for a
+    mask, stand in for their other tensors); the real grid and token types replace their meta
+    copies in the forward's arguments; where a real CPU tensor meets a meta one, the op runs
+    on meta (CpuValuesOnMeta)."""
     import torch
     from torch.utils._python_dispatch import _disable_current_modes
-    from torch.utils._pytree import tree_map
 
-    original = model.get_placeholder_mask
-    signature = inspect.signature(original)
+    from ..torch.mixed import CpuValuesOnMeta
 
-    def on_cpu(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
+    real = {k: v for k, v in values.items() if isinstance(v, torch.Tensor)}
 
-        def real(name: str, x: Any) -> Any:
-            if not isinstance(x, torch.Tensor) or x.device.type != "meta":
-                return x
-            if name == "input_ids" and tuple(x.shape) == tuple(ids.shape):
-                return ids
-            return torch.zeros(x.shape, dtype=x.dtype)
+    def on_cpu(original: Any) -> Any:
+        signature = inspect.signature(original)
 
-        for name, value in list(bound.arguments.items()):
-            bound.arguments[name] = real(name, value)
-        with _disable_current_modes(), torch._C.DisableTorchFunction():  # not the model's work: outside the count
-            out = original(*bound.args, **bound.kwargs)
-        return tree_map(lambda t: t.to("meta") if isinstance(t, torch.Tensor) else t, out)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            for name, x in list(bound.arguments.items()):
+                if isinstance(x, torch.Tensor) and x.device.type == "meta":
+                    known = real.get(name)
+                    bound.arguments[name] = known if known is not None and known.shape == x.shape else (
+                        torch.ones if name == "attention_mask" else torch.zeros)(x.shape, dtype=x.dtype)
+            with _disable_current_modes(), torch._C.DisableTorchFunction():  # not the model's work: outside the count
+                return original(*bound.args, **bound.kwargs)
 
-    model.get_placeholder_mask = on_cpu
+        return run
+
+    patched = [name for name in _VALUE_HELPERS if callable(getattr(model, name, None))]
+    for name in patched:
+        setattr(model, name, on_cpu(getattr(model, name)))
+
+    def inject(module: Any, args: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids"):
+            if name in real and name in kwargs:
+                kwargs[name] = real[name]
+        return args, kwargs
+
+    hook = model.register_forward_pre_hook(inject, with_kwargs=True)
     try:
-        yield
+        with CpuValuesOnMeta():
+            yield
     finally:
-        del model.get_placeholder_mask  # the class's method again
+        hook.remove()
+        for name in patched:
+            delattr(model, name)  # the class's methods again
