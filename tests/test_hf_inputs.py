@@ -134,3 +134,8 @@ def test_qwen2_vl_gets_patches_and_a_real_grid():
     assert {n.path: n for n in r.layers}["visual"].macs == visual
     assert any(f"as a grid of {side}x{side} patches, as {merged} image tokens" in n for n in r.notes)
     assert not any("drawn with seed" in n for n in r.notes)  # the grid and positions are the ones built, not random
+    # the tower alone (its config as a model type of its own) takes the same patches as hidden_states, and its grid
+    tower = analyze_hf(json.loads(json.dumps(cfg.vision_config.to_dict(), default=str)), seq=8)
+    assert {d["name"]: d["shape"] for d in tower.inputs} == {"hidden_states": [tokens, 3 * 2 * 14 * 14],
+                                                              "grid_thw": [1, 3]}
+    assert tower.total.macs == visual

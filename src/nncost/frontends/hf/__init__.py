@@ -19,7 +19,7 @@ from typing import Any
 
 from ...errors import InputError, MetaDeviceError, ModelSpecError, NncostError, first_line, require
 from ...report import Report
-from .vision import IMAGE_TOKEN_ATTRS, image_token_inputs, image_values
+from .vision import IMAGE_TOKEN_ATTRS, image_token_inputs, image_values, patches
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
 
@@ -297,6 +297,7 @@ def _sub(cfg: Any, *names: str) -> Any:
 
 
 _IMAGE_TOKEN_ATTRS = IMAGE_TOKEN_ATTRS
+_GRID_INPUTS = ("grid_thw", "image_grid_thw")  # real values a tower reads: kept on the CPU beside the model on meta
 
 
 def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
@@ -326,6 +327,11 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         if "bbox" in params:  # a layout model: one box per token (zeros: its default where it has one)
             out = {"input_ids": (batch, seq), **out, "bbox": torch.zeros(batch, seq, 4, dtype=torch.long)}
         return out or None
+    grid = next((g for g in _GRID_INPUTS if g in params), None)
+    if grid is not None and ("pixel_values" in params or "hidden_states" in params):
+        # a Qwen2-VL-style tower alone: an image's patches and their (t, h, w) grid, a real tensor
+        pixels, thw = patches(cfg, batch, _image(cfg, batch))
+        return {"pixel_values" if "pixel_values" in params else "hidden_states": pixels, grid: thw}
     if "pixel_values" in params:
         return {"pixel_values": _image(cfg, batch)}
     if "input_values" in params:
@@ -460,7 +466,8 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                 images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"
         inputs = text
         try:
-            return run(model, text)
+            with image_values(model, text) if any(g in text for g in _GRID_INPUTS) else contextlib.nullcontext():
+                return run(model, text)
         except NncostError as exc:
             features = text.get("input_features")
             if not (isinstance(features, tuple) and len(features) == 3 and cfg.model_type != "whisper"):

@@ -20,7 +20,7 @@ from typing import Any
 
 from ...errors import first_line
 
-__all__ = ["image_token_inputs", "image_values", "IMAGE_TOKEN_ATTRS"]
+__all__ = ["image_token_inputs", "image_values", "patches", "IMAGE_TOKEN_ATTRS"]
 
 # config attributes of models that take images as tokens inside input_ids: their inputs need as many image
 # tokens as the vision tower makes features, which the forward's signature cannot tell
@@ -68,7 +68,7 @@ def _features(out: Any) -> int:
 _GRIDS = ("image_grid_thw", "grid_thw")  # a tower that takes its image as patches and their (t, h, w) grid
 
 
-def _patches(cfg: Any, batch: int, image: tuple[int, ...]) -> tuple[tuple[int, int], Any]:
+def patches(cfg: Any, batch: int, image: tuple[int, ...]) -> tuple[tuple[int, int], Any]:
     """Qwen2-VL-style pixel_values — [patches, channels · temporal patch · patch²] — and the grid
     of one still image per sequence: [1, side, side] patches, side a multiple of the merge size."""
     import torch
@@ -103,7 +103,7 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
     extra: dict[str, Any] = {}
     pixels: tuple[int, ...]
     if grid_name is not None:
-        pixels, grid = _patches(cfg, batch, image)
+        pixels, grid = patches(cfg, batch, image)
         extra = {grid_name: grid}
     else:
         pixels = image
