@@ -139,3 +139,16 @@ def test_qwen2_vl_gets_patches_and_a_real_grid():
     assert {d["name"]: d["shape"] for d in tower.inputs} == {"hidden_states": [tokens, 3 * 2 * 14 * 14],
                                                               "grid_thw": [1, 3]}
     assert tower.total.macs == visual
+
+
+def test_llava_next_gets_its_any_resolution_tiles():
+    # pinpoints [h, w]: a 32×32 image fits 32×64 best (full resolution kept, least padding): two 32×32 crops + the base
+    r = analyze_hf({**LLAVA, "model_type": "llava_next", "image_grid_pinpoints": [[32, 64], [64, 32], [64, 64]]}, seq=8)
+    # image tokens: the base image's 4×4 patches, then the crops' 4×8 feature map cut back to the image's square
+    # aspect (4×4) with a newline token closing each of its 4 rows
+    tokens = 16 + 4 * (4 + 1)
+    assert {d["name"]: d["shape"] for d in r.inputs} == {"input_ids": [1, tokens + 8], "pixel_values": [1, 3, 3, 32, 32],
+                                                         "image_sizes": [1, 2]}
+    layers = {n.path: n for n in r.layers}
+    assert layers["multi_modal_projector"].macs == 3 * PATCHES * (32 * 48 + 48 * 48)  # every tile's 16 patch features
+    assert any("as 3 tiles (any resolution), as 36 image tokens" in n for n in r.notes)

@@ -503,7 +503,9 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         per = int(images["input_ids"].shape[1]) - seq
         size = "x".join(map(str, _image(cfg, batch)[1:]))
         grid = images.get("image_grid_thw", images.get("grid_thw"))
-        how = f", as a grid of {int(grid[0][1])}x{int(grid[0][2])} patches" if grid is not None else ""
+        tiles = images["pixel_values"][1] if "image_sizes" in images else None
+        how = (f", as a grid of {int(grid[0][1])}x{int(grid[0][2])} patches" if grid is not None else
+               f", as {tiles} tiles (any resolution)" if tiles is not None else "")
         notes.append(f"one image of {size} per sequence{how}, as {per:,} image tokens before the {seq:,} text tokens (as "
                      "many as its vision tower makes features); the helpers that find those tokens and their positions ran "
                      "on the CPU on the real ids")

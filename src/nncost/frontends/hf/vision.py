@@ -84,6 +84,19 @@ def patches(cfg: Any, batch: int, image: tuple[int, ...]) -> tuple[tuple[int, in
     return (batch * side * side, channels * temporal * patch * patch), grid
 
 
+def _tiles(model: Any, cfg: Any, image: tuple[int, ...]) -> int | None:
+    """Tiles of an image of this size under LLaVA-NeXT's any-resolution scheme (the base image and
+    the crops of the best grid among ``image_grid_pinpoints``), by the model's own helper."""
+    import sys
+
+    helper = getattr(sys.modules.get(type(model).__module__), "image_size_to_num_patches", None)
+    pinpoints = getattr(cfg, "image_grid_pinpoints", None)
+    vision = getattr(cfg, "vision_config", None)
+    if helper is None or not pinpoints or vision is None:
+        return None
+    return int(helper(list(image[2:]), pinpoints, int(getattr(vision, "image_size", image[-1]))))
+
+
 def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[int, ...]) -> dict[str, Any] | str:
     """Inputs for a model that reads image features in place of image tokens: ``input_ids`` (a
     real tensor: the image tokens, then ``seq`` text tokens) and ``pixel_values`` (a shape: the
@@ -99,12 +112,17 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
     get = getattr(model, "get_image_features", None)
     if get is None or not hasattr(model, "get_placeholder_mask"):
         return f"{type(model).__name__} has no get_image_features and get_placeholder_mask to place an image's features"
-    grid_name = next((g for g in _GRIDS if g in inspect.signature(get).parameters), None)
+    wants = inspect.signature(get).parameters
+    grid_name = next((g for g in _GRIDS if g in wants), None)
     extra: dict[str, Any] = {}
     pixels: tuple[int, ...]
+    tiles = _tiles(model, cfg, image) if "image_sizes" in wants else None
     if grid_name is not None:
         pixels, grid = patches(cfg, batch, image)
         extra = {grid_name: grid}
+    elif tiles is not None:  # LLaVA-NeXT's any-resolution tiling: the image's tiles, and its size, a real tensor
+        pixels = (batch, tiles, *image[1:])
+        extra = {"image_sizes": torch.tensor([list(image[2:])] * batch)}
     else:
         pixels = image
     try:
@@ -163,7 +181,7 @@ def image_values(model: Any, values: dict[str, Any]) -> Iterator[None]:
         setattr(model, name, on_cpu(getattr(model, name)))
 
     def inject(module: Any, args: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids"):
+        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids", "image_sizes"):
             if name in real and name in kwargs:
                 kwargs[name] = real[name]
         return args, kwargs
