@@ -152,3 +152,16 @@ def test_llava_next_gets_its_any_resolution_tiles():
     layers = {n.path: n for n in r.layers}
     assert layers["multi_modal_projector"].macs == 3 * PATCHES * (32 * 48 + 48 * 48)  # every tile's 16 patch features
     assert any("as 3 tiles (any resolution), as 36 image tokens" in n for n in r.notes)
+
+
+def test_video_models_get_a_clip_of_their_frames():
+    import json
+
+    cfg = tf.AutoConfig.for_model("videomae", image_size=32, patch_size=8, tubelet_size=2, num_frames=4, hidden_size=32,
+                                  num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    r = analyze_hf(json.loads(json.dumps(cfg.to_dict(), default=str)), seq=8)
+    assert [d["shape"] for d in r.inputs] == [[1, 4, 3, 32, 32]]  # [batch, num_frames, channels, height, width]
+    tokens = (4 // 2) * (32 // 8) ** 2  # tubelets of 2 frames × 8×8 patches
+    layers = {n.path: n for n in r.layers}
+    assert layers["embeddings"].macs == tokens * 32 * 3 * 2 * 8 * 8  # a Conv3d of kernel (2, 8, 8), 32 channels
+    assert layers["encoder"].macs == tokens * (4 * 32 * 32 + 2 * 32 * 64) + 2 * tokens * tokens * 32  # one layer

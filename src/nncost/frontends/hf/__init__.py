@@ -327,6 +327,12 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         if "bbox" in params:  # a layout model: one box per token (zeros: its default where it has one)
             out = {"input_ids": (batch, seq), **out, "bbox": torch.zeros(batch, seq, 4, dtype=torch.long)}
         return out or None
+    frames = _sub(cfg, "num_frames", "frames_per_clip")
+    video = "pixel_values_videos" if "pixel_values_videos" in params else "pixel_values" if (
+        "pixel_values" in params and isinstance(frames, int)) else None
+    if video is not None:  # a video model: a clip of its configured frames, [batch, frames, channels, height, width]
+        b, c, h, w = _image(cfg, batch)
+        return {video: (b, frames if isinstance(frames, int) else 16, c, h, w)}
     grid = next((g for g in _GRID_INPUTS if g in params), None)
     if grid is not None and ("pixel_values" in params or "hidden_states" in params):
         # a Qwen2-VL-style tower alone: an image's patches and their (t, h, w) grid, a real tensor
