@@ -272,3 +272,19 @@ def test_broadcast_add_is_lined_up_from_the_left_by_ptflops_and_from_the_right_b
     d = nncost.analyze(AddBias(), (2, 3, 4), convention="deepspeed").extra["convention"]["value"]
     assert p == 4 * 3 * 4  # ptflops pairs [2, 3, 4] with [4, 1, 1]: max per dim → [4, 3, 4]
     assert d == 2 * 3 * 4  # PyTorch's broadcast: [2, 3, 4]
+
+
+def test_ptflops_reads_a_shared_convs_bias_from_its_calls():
+    """A conv called at two sizes (a shared head over two scales): its bias is read from the F.conv2d
+    calls it made, not guessed from its MACs per position, which differ between the calls."""
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+
+        def forward(self, x):  # x [2, 3, 8, 8]
+            return self.conv(x).sum() + self.conv(F.avg_pool2d(x, 2)).sum()
+
+    r = nncost.analyze(Shared(), (2, 3, 8, 8), convention="ptflops")
+    conv = 2 * 4 * 3 * 3 * 3 * (8 * 8 + 4 * 4)  # N·C_out·C_in·k·k over both calls' output positions, no bias
+    assert r.extra["convention"]["value"] == conv // 2 + 2 * 3 * 8 * 8  # hooks ÷ batch 2; F.avg_pool2d: input numel

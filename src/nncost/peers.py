@@ -237,15 +237,9 @@ def _top_level(report: Report, kinds: set[str]) -> list[Node]:
         and not (n.path and "" in chosen)]
 
 
-def _conv_bias(n: Node, transposed: bool) -> bool:
-    """Whether a convolution has a bias: its parameters beyond the weight (weight numel read back
-    from its MACs per output (input) position)."""
-    per_call = n.macs // max(n.calls, 1)
-    shapes = n.input_shapes if transposed else n.output_shapes
-    if not per_call or not shapes or len(shapes[0]) < 2:
-        return False
-    positions = _numel(shapes) // int(shapes[0][1])
-    return n.params.total > per_call // positions
+def _conv_bias(log: list[Any], path: str) -> bool:
+    """Whether the convolution at ``path`` has a bias: the ``bias`` of the F.conv* calls it made."""
+    return any(c[0] == path and c[1] in _CONV_CALLS and _arg(c, 2, "bias") is not None for c in log)
 
 
 def _rnn_weights(n: Node) -> list[tuple[int, int, int, int]] | None:
@@ -268,7 +262,9 @@ def _rnn_extra(kind: str, h: int) -> int:
 _PTFLOPS_NUMEL = tuple(_F + f for f in ("relu", "prelu", "elu", "relu6", "gelu", "silu", "softmax", *_POOLS))
 _PTFLOPS_INTERPOLATE = (_F + "upsample", _F + "interpolate")
 _PTFLOPS_ADDMM = ("torch.addmm", "torch.baddbmm", "torch.Tensor.addmm")
-_PTFLOPS_CALLS = (*_PTFLOPS_NUMEL, *_PTFLOPS_INTERPOLATE, *_MATMULS, *_PTFLOPS_ADDMM, *_ELEMENTWISE, _MHA_CALL)
+_CONV_CALLS = tuple(f"{_F}conv{t}{d}d" for t in ("", "_transpose") for d in (1, 2, 3))  # facts for the conv hooks
+_PTFLOPS_CALLS = (*_PTFLOPS_NUMEL, *_PTFLOPS_INTERPOLATE, *_MATMULS, *_PTFLOPS_ADDMM, *_ELEMENTWISE, _MHA_CALL,
+                  *_CONV_CALLS)
 _PTFLOPS_ACTIVATIONS = {"ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6", "GELU"}
 _PTFLOPS_POOLS = {f"{k}Pool{d}d" for k in ("Max", "Avg", "AdaptiveMax", "AdaptiveAvg") for d in (1, 2, 3)}
 _PTFLOPS_NORMS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
@@ -360,7 +356,7 @@ def _ptflops_module(n: Node, log: list[Any]) -> int:
     t = n.type
     calls = _module_calls(log, n.path)
     if t in _CONVS or t in _CONV_TRANSPOSES:
-        bias = _conv_bias(n, t in _CONV_TRANSPOSES)
+        bias = _conv_bias(log, n.path)
         return n.macs + (sum(_size(_first(out)) for _, out in calls) if bias else 0)
     if t in _PTFLOPS_ACTIVATIONS:
         return sum(_size(_first(out)) for _, out in calls)
@@ -417,8 +413,8 @@ def _ptflops(report: Report) -> int:
 
 # DeepSpeed 0.19's flops profiler
 _DS_NUMEL = tuple(_F + f for f in ("relu", "prelu", "elu", "leaky_relu", "relu6", "silu", "gelu", "softmax", *_POOLS))
-_DS_CONV = tuple(f"{_F}conv{d}d" for d in (1, 2, 3))
-_DS_CONV_T = tuple(f"{_F}conv_transpose{d}d" for d in (1, 2, 3))
+_DS_CONV = _CONV_CALLS[:3]
+_DS_CONV_T = _CONV_CALLS[3:]
 _DS_NORMS = (_F + "batch_norm", _F + "layer_norm", _F + "group_norm", _F + "instance_norm")
 _DS_MATMULS = (*_MATMULS, "torch.Tensor.__matmul__")
 _DS_CALLS = (_F + "linear", *_DS_CONV, *_DS_CONV_T, *_DS_NUMEL, *_DS_NORMS, _F + "upsample", _F + "interpolate",

@@ -296,7 +296,6 @@ def _sub(cfg: Any, *names: str) -> Any:
     return None
 
 
-_IMAGE_TOKEN_ATTRS = IMAGE_TOKEN_ATTRS
 _GRID_INPUTS = ("grid_thw", "image_grid_thw")  # real values a tower reads: kept on the CPU beside the model on meta
 
 
@@ -322,7 +321,7 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
     if "input_ids" in params:
         out: dict[str, Any] = {}
         if "pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None and cfg_attr(
-                cfg, "text_config", None) is not None and not any(hasattr(cfg, a) for a in _IMAGE_TOKEN_ATTRS):
+                cfg, "text_config", None) is not None and not any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS):
             out = {"input_ids": (batch, seq), "pixel_values": _image(cfg, batch)}
         if "bbox" in params:  # a layout model: one box per token (zeros: its default where it has one)
             out = {"input_ids": (batch, seq), **out, "bbox": torch.zeros(batch, seq, 4, dtype=torch.long)}
