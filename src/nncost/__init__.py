@@ -102,6 +102,9 @@ def _logging_calls_for(convention: str | None) -> Any:
     names = python_calls(convention)
     if not names:
         return contextlib.nullcontext()
+    from .errors import require
+
+    require("torch", "torch", f"--convention {convention} (it reproduces a tool that runs PyTorch modules)")
     from .frontends.torch.pycalls import call_log
 
     return call_log(names)
