@@ -61,8 +61,7 @@ NO_FORMULA: dict[str, tuple[str, ...]] = {
         "_linalg_det", "_linalg_eigh", "_linalg_slogdet", "_linalg_solve_ex", "_linalg_svd", "cholesky_inverse",
         "cholesky_solve", "geqrf", "linalg_cholesky_ex", "linalg_eig", "linalg_householder_product", "linalg_inv_ex",
         "linalg_ldl_factor_ex", "linalg_ldl_solve", "linalg_lstsq", "linalg_lu", "linalg_lu_factor_ex", "linalg_lu_solve",
-        "linalg_matrix_exp", "linalg_matrix_sqrth", "linalg_pinv", "linalg_polar", "linalg_qr", "linalg_solve_triangular",
-        "lu_unpack", "ormqr", "triangular_solve"),
+        "linalg_matrix_exp", "linalg_matrix_sqrth", "linalg_pinv", "linalg_polar", "linalg_qr", "lu_unpack", "ormqr", "triangular_solve"),
     "distances, histograms and segment reductions": (
         "_cdist_backward", "_cdist_forward", "_pdist_backward", "_pdist_forward", "_histogramdd_bin_edges",
         "_histogramdd_from_bin_cts", "histc", "histogram", "segment_reduce", "_segment_reduce_backward", "index_reduce",

@@ -429,6 +429,14 @@ def test_det_by_lu(n, macs, flops):
     assert fm.det(n, batch=5) == Cost(5 * macs, 5 * flops)
 
 
+def test_solve_triangular_by_substitution():
+    # 3×3, one right-hand side: x0 = b0/a00; x1 takes 1 multiply-add; x2 takes 2; a divide each
+    assert fm.solve_triangular(3, 1) == Cost(0 + 1 + 2, 2 * 3 + 3)
+    assert fm.solve_triangular(3, 4, batch=2) == Cost(2 * 4 * 3, 2 * (2 * 4 * 3) + 2 * 4 * 3)
+    assert fm.solve_triangular(3, 4, unit_diagonal=True) == Cost(4 * 3, 2 * 4 * 3)  # ones on the diagonal: no divides
+    assert fm.solve_triangular(0, 4) == Cost()
+
+
 def test_grid_sample_modes():
     assert fm.grid_sample(10, 3, 2, "bilinear", "zeros", False) == Cost(0, 10 * (2 * (4 + 3) + 4) + 10 * 3 * 7)
     assert fm.grid_sample(10, 3, 2, "nearest", "reflection", True) == Cost(0, 10 * 2 * (3 + 4 + 1))  # copies per channel

@@ -318,6 +318,9 @@ def test_bad_config_file(tmp_path):
     ({"model_type": "gpt2", "n_positions": "abc"}, "this gpt2 config is invalid: .*'n_positions' expected int, got str"),
     ({"model_type": "gpt2", "n_layer": 1, "n_embd": 65, "n_head": 2},
      "transformers cannot build gpt2 from this config: ValueError: `embed_dim` must be divisible by num_heads"),
+    # Informer has no SDPA path, and its eager build fails for its own reason: that reason is the one given
+    ({"model_type": "informer", "encoder_layers": 1, "decoder_layers": 1},
+     "transformers cannot build informer from this config: ValueError: The `prediction_length` config needs to be specified"),
 ])
 def test_configs_transformers_refuses_are_one_line_errors(tmp_path, capsys, config, message):
     from nncost.cli import main
@@ -425,9 +428,12 @@ def test_a_model_that_reads_values_on_meta_runs_on_the_cpu():
 
     from nncost.frontends.hf import build
 
-    c = tf.AutoConfig.for_model("biogpt", num_hidden_layers=2).to_dict()
-    r = analyze_hf(c, seq=8, llm=False)
+    # EnCodec's convolutions pad by lengths computed as tensors and read with .item()
+    c = tf.AutoConfig.for_model("encodec", num_filters=4, hidden_size=16, codebook_size=32, codebook_dim=16,
+                                num_lstm_layers=1).to_dict()
+    r = analyze_hf(c, seq=8)
     assert r.notes[0].startswith("built and run on the CPU, as it reads values the meta device does not have")
+    assert r.inputs[0]["name"] == "input_values" and r.inputs[0]["shape"] == [1, 1, 16000]  # mono: [batch, 1, samples]
     model, _, _ = build(c)
     assert r.total.params == sum(p.numel() for p in model.parameters())  # the same model, built on meta
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from typing import Any
 
@@ -28,7 +29,10 @@ def two_layer_config(model_type: str) -> dict[str, Any] | None:
         cfg = tf.AutoConfig.for_model(model_type)
     except Exception:  # noqa: BLE001 - a type whose config needs an optional package
         return None
-    over: dict[str, Any] = {k: 2 for k in LAYER_KEYS if isinstance(getattr(cfg, k, None), int) and getattr(cfg, k) > 2}
+    stages = {k for k, v in (getattr(cfg, "attribute_map", None) or {}).items() if v in ("num_stages", "num_encoder_blocks")}
+    # ConvNeXt's and SegFormer's "layers" are stages, each with its own lists of depths and widths: not cut
+    over: dict[str, Any] = {k: 2 for k in LAYER_KEYS if k not in stages and isinstance(getattr(cfg, k, None), int)
+                            and getattr(cfg, k) > 2}
     for k in PER_LAYER_LISTS:
         v = getattr(cfg, k, None)
         if over and isinstance(v, (list, tuple)) and len(v) > 2:
@@ -50,7 +54,13 @@ def analyse(spec: str, options: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     row: dict[str, Any] = {"spec": spec}
     try:
-        r = analyze_hf(spec, seq=32)
+        try:
+            r = analyze_hf(spec, seq=32)
+        except NncostError as exc:  # a model with fewer positions (OWL-ViT's text tower: 16) runs at its own length
+            most = re.search(r"takes at most (\d+) positions", str(exc))
+            if most is None:
+                raise
+            r = analyze_hf(spec, seq=int(most.group(1)))
     except NncostError as exc:
         row.update(status="refused", error=str(exc).splitlines()[0][:200])
     except Exception as exc:  # noqa: BLE001 - what this test is here to find

@@ -64,6 +64,19 @@ def test_a_module_that_never_runs_is_named():
     r = nncost.analyze(torch.nn.MultiheadAttention(8, 2), (3, 1, 8), (3, 1, 8), (3, 1, 8))
     assert not any("never ran" in n for n in r.notes)
 
+    # a parent that passes a child's weight to a function itself (Qwen3.5's causal conv kernel): not named
+    class Direct(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1d = torch.nn.Conv1d(8, 8, 3, groups=8)
+
+        def forward(self, x):
+            return torch.nn.functional.conv1d(x, self.conv1d.weight, self.conv1d.bias, groups=8)
+
+    r = nncost.analyze(Direct(), (1, 8, 16))
+    assert not any("never ran" in n for n in r.notes)
+    assert r.total.macs == 8 * 3 * 14  # depthwise: C·k·L_out, counted as the function it is
+
 
 def test_a_hybrid_whose_layers_are_all_recurrent_runs_without_a_cache():
     """transformers' cache raises on get_seq_length when no layer is attention (granitemoehybrid's
@@ -165,3 +178,161 @@ def test_video_models_get_a_clip_of_their_frames():
     layers = {n.path: n for n in r.layers}
     assert layers["embeddings"].macs == tokens * 32 * 3 * 2 * 8 * 8  # a Conv3d of kernel (2, 8, 8), 32 channels
     assert layers["encoder"].macs == tokens * (4 * 32 * 32 + 2 * 32 * 64) + 2 * tokens * tokens * 32  # one layer
+
+
+def _config(model_type, **kw):
+    import json
+
+    return json.loads(json.dumps(tf.AutoConfig.for_model(model_type, **kw).to_dict(), default=str))
+
+
+def test_mask_helpers_on_meta_take_one_unpadded_sequence_and_are_restored():
+    """transformers reads a mask's values before building it (is anything padded? are several
+    sequences packed in a row?): on meta nncost answers from its own inputs (nothing padded, one
+    sequence per row), so BioGPT runs on meta, counting exactly what a real CPU run counts."""
+    from transformers import masking_utils
+
+    from nncost.frontends.hf import build
+
+    before = {n: getattr(masking_utils, n) for n in ("find_packed_sequence_indices", "_ignore_causal_mask_sdpa",
+                                                     "_ignore_bidirectional_mask_sdpa")}
+    cfg = _config("biogpt", num_hidden_layers=2, hidden_size=64, intermediate_size=128, num_attention_heads=4,
+                  vocab_size=256)
+    r = analyze_hf(cfg, seq=8, llm=False)
+    assert not any(n.startswith("built and run on the CPU") or "depends on the input's values" in n for n in r.notes)
+    model, _, _ = build(cfg, meta=False)
+    real = nncost.analyze(model, input_ids=torch.randint(0, 256, (1, 8)), device="cpu")  # the helpers read real values
+    assert (r.total.macs, r.total.flops) == (real.total.macs, real.total.flops)
+    assert {n: getattr(masking_utils, n) for n in before} == before  # the originals again
+    # the answers themselves: no packing, no padding, for meta tensors only
+    from nncost.frontends.hf.masks import unpadded_on_meta
+
+    with unpadded_on_meta():
+        assert masking_utils.find_packed_sequence_indices(torch.zeros(1, 4, dtype=torch.long, device="meta")) is None
+        packed = masking_utils.find_packed_sequence_indices(torch.tensor([[0, 1, 0, 1]]))  # two packed sequences, real
+        assert packed.tolist() == [[0, 0, 1, 1]]
+        assert masking_utils._ignore_causal_mask_sdpa(torch.ones(1, 4, dtype=torch.bool, device="meta"), 4, 4, 0, 0)
+        assert not masking_utils._ignore_causal_mask_sdpa(torch.tensor([[True, True, False, False]]), 4, 4, 0, 0)
+
+
+def test_a_speech_encoder_decoder_gets_its_decoder_tokens():
+    cfg = _config("moonshine", hidden_size=32, intermediate_size=64, encoder_num_hidden_layers=1,
+                  decoder_num_hidden_layers=1, encoder_num_attention_heads=2, decoder_num_attention_heads=2,
+                  vocab_size=100)
+    r = analyze_hf(cfg, seq=8, gen=3)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("input_values", [1, 16000]), ("decoder_input_ids", [1, 3])]
+    layers = {n.path: n for n in r.layers}
+    assert layers["decoder.layers.0.self_attn.q_proj"].macs == 3 * 32 * 32  # 3 decoder tokens · d · d
+    assert layers["encoder.conv1"].macs == 32 * 127 * ((16000 - 127) // 64 + 1)  # C_out·k·L_out (kernel 127, stride 64)
+
+
+def test_models_that_need_an_image_or_regions_beside_their_text_get_them():
+    # LXMERT reads detector features: 36 regions of visual_feat_dim, and their boxes
+    cfg = _config("lxmert", hidden_size=32, intermediate_size=64, num_attention_heads=2, l_layers=1, x_layers=1,
+                  r_layers=1, visual_feat_dim=64, vocab_size=100)
+    r = analyze_hf(cfg, seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [
+        ("input_ids", [1, 8]), ("visual_feats", [1, 36, 64]), ("visual_pos", [1, 36, 4])]
+    layers = {n.path: n for n in r.layers}
+    assert layers["encoder.visn_fc.visn_fc"].macs == 36 * 64 * 32  # regions · feature dim · hidden
+    assert layers["encoder.visn_fc.box_fc"].macs == 36 * 4 * 32  # regions · box coordinates · hidden
+
+
+def test_an_image_size_given_as_height_and_width_is_used_as_such():
+    cfg = _config("vitpose_backbone", hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                  patch_size=[16, 16])
+    r = analyze_hf(cfg, seq=8)
+    assert r.inputs[0]["shape"] == [1, 3, 256, 192]  # ViTPose's image_size [256, 192]
+    patches = (256 // 16) * (192 // 16)
+    assert {n.path: n for n in r.layers}["embeddings.patch_embeddings.projection"].macs == patches * 32 * 3 * 16 * 16
+
+
+def test_an_unnamed_input_is_shaped_by_the_first_layer():
+    """A forward whose one input is ``hidden_states`` or ``spectrogram`` gets the shape its first
+    layer reads: a Linear's [batch, seq, in_features]; a Conv1d's frames, [batch, C, 100] and
+    then [batch, 100, C] when the first is refused."""
+    cfg = _config("granite_speech_encoder", num_layers=1, hidden_dim=32, input_dim=20, num_heads=2, dim_head=16,
+                  output_dim=10, feedforward_mult=2)
+    r = analyze_hf(cfg, seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("hidden_states", [1, 8, 20])]
+    assert {n.path: n for n in r.layers}["input_linear"].macs == 8 * 20 * 32  # seq · input_dim · hidden
+    # SpeechT5's HiFi-GAN takes [batch, frames, mel]: the second layout
+    cfg = _config("speecht5_hifigan", model_in_dim=16, upsample_initial_channel=16, upsample_rates=[2, 2],
+                  upsample_kernel_sizes=[4, 4], resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1]])
+    r = analyze_hf(cfg, seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("spectrogram", [1, 100, 16])]
+    assert {n.path: n for n in r.layers}["conv_pre"].macs == 16 * 16 * 7 * 100  # C_out·C_in·k·frames
+
+
+def test_inputs_of_other_modalities_follow_their_configs():
+    # Pix2Struct's flattened patches: seq_len rows of (row, column, P·P·C values)
+    r = analyze_hf(_config("pix2struct_vision_model", hidden_size=32, d_ff=64, num_hidden_layers=1, num_attention_heads=2,
+                           d_kv=16, patch_embed_hidden_size=48, seq_len=64), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("flattened_patches", [1, 64, 2 + 48])]
+    assert {n.path: n for n in r.layers}["embeddings.patch_projection"].macs == 64 * 48 * 32  # patches · P·P·C · hidden
+    # AST reads a spectrogram of max_length frames and num_mel_bins: [batch, frames, mel]
+    r = analyze_hf(_config("audio-spectrogram-transformer", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, max_length=64, num_mel_bins=32, patch_size=16, frequency_stride=10,
+                           time_stride=10), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("input_values", [1, 64, 32])]
+    patches = ((32 - 16) // 10 + 1) * ((64 - 16) // 10 + 1)  # 16×16 patches at stride 10 over mel × frames
+    assert {n.path: n for n in r.layers}["embeddings.patch_embeddings.projection"].macs == patches * 32 * 16 * 16
+    # MusicGen's decoder takes one row of ids per codebook: [batch · codebooks, seq]
+    r = analyze_hf(_config("musicgen_decoder", hidden_size=32, ffn_dim=64, num_hidden_layers=1, num_attention_heads=2,
+                           vocab_size=64, num_codebooks=4), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("input_ids", [4, 8])]
+    # Decision Transformer: a trajectory of seq steps, three tokens per step (return, state, action)
+    r = analyze_hf(_config("decision_transformer", hidden_size=32, n_layer=1, n_head=2, state_dim=5, act_dim=3,
+                           n_positions=64), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs][:2] == [("states", [1, 8, 5]), ("actions", [1, 8, 3])]
+    assert {n.path: n for n in r.layers}["encoder.h.0.ln_1"].input_shapes == [[1, 3 * 8, 32]]
+    assert {n.path: n for n in r.layers}["embed_state"].macs == 8 * 5 * 32  # steps · state_dim · hidden
+    # a keypoint matcher compares two images: [batch, 2, channels, height, width]
+    r = analyze_hf(_config("efficientloftr"), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("pixel_values", [1, 2, 3, 224, 224])]
+    assert {n.path: n for n in r.layers}["backbone"].input_shapes == [[2, 1, 224, 224]]  # the pair, in grey, as a batch
+    # Fun-ASR stacks 7 mel frames into one (low frame rate): 30 s of 80 mel bins, 3000 frames, become 428 of 560,
+    # each with its mask entry
+    r = analyze_hf(_config("fun_asr_nano_encoder", num_hidden_layers=1, hidden_size=32, num_attention_heads=2,
+                           intermediate_size=64, num_timestamp_prediction_layers=1), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("input_features", [1, 3000 // 7, 80 * 7]),
+                                                           ("input_features_mask", [1, 3000 // 7])]
+
+
+def test_a_model_with_no_forward_is_refused_in_one_line():
+    from nncost.errors import ModelSpecError
+
+    with pytest.raises(ModelSpecError, match=r"^ChameleonVQVAE \(chameleon_vqgan\) defines no forward\(\) \(it is used "
+                                             r"through encode\(\)\), so it has no forward pass to count"):
+        analyze_hf(_config("chameleon_vqgan", base_channels=32, channel_multiplier=[1, 2], num_res_blocks=1,
+                           embed_dim=8, num_embeddings=16, latent_channels=8), seq=8)
+
+
+def test_siglip2_gets_patches_and_a_real_grid():
+    """SigLIP 2 takes native-resolution patches: [batch, patches, C·P²], a patch mask, and the real
+    (height, width) grid it resizes its position table to (read as values, on the CPU)."""
+    r = analyze_hf(_config("siglip2_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, num_patches=16, patch_size=4), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [
+        ("pixel_values", [1, 16, 3 * 4 * 4]), ("pixel_attention_mask", [1, 16]), ("spatial_shapes", [1, 2])]
+    assert {n.path: n for n in r.layers}["embeddings.patch_embedding"].macs == 16 * 48 * 32  # patches · C·P² · hidden
+    assert "the count depends on the patch grid built here (_local_scalar_dense x2)" in r.notes  # 4×4, not drawn
+
+
+def test_more_encoders_get_the_inputs_their_config_implies():
+    # TimesFM: one series of context_length values, in patches of patch_length, nothing padded, a frequency class
+    r = analyze_hf(_config("timesfm", hidden_size=32, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                           head_dim=16, context_length=64, patch_length=16), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("past_values", [1, 64]), ("past_values_padding", [1, 64]),
+                                                           ("freq", [1, 1])]
+    assert {n.path: n for n in r.layers}["input_ff_layer.input_layer"].macs == (64 // 16) * 32 * 32  # patches · 2·16 · hidden
+    # Granite Speech 5 stacks 4 mel frames into its first Linear (16 mel bins → 64 features): 3000 frames become 750
+    r = analyze_hf(_config("granite_speech5_encoder", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, num_key_value_heads=2, head_dim=16, num_mel_bins=16), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("input_features", [1, 3000 * 16 // 64, 64])]
+    assert {n.path: n for n in r.layers}["input_linear"].macs == 750 * 64 * 32
+    # UDOP: its boxes as fractions (its relative bias averages them) and its decoder's tokens
+    r = analyze_hf(_config("udop", d_model=32, d_ff=64, num_layers=1, num_decoder_layers=1, num_heads=2, d_kv=16,
+                           vocab_size=100), seq=8)
+    assert [(d["name"], d["shape"], d["dtype"]) for d in r.inputs] == [
+        ("input_ids", [1, 8], "int64"), ("bbox", [1, 8, 4], "float32"), ("decoder_input_ids", [1, 1], "int64")]

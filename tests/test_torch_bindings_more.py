@@ -73,6 +73,13 @@ CASES = {
     "affine_grid": (lambda t: nn.functional.affine_grid(t, [1, 3, 4, 5], align_corners=False), [(1, 2, 3)], 20 * 2 * 5),
     # det of two 4×4 by LU: 14 multiply-adds, 6 divides, 9 pivot comparisons, 3 diagonal multiplies
     "det": (torch.linalg.det, [(2, 4, 4)], 2 * (2 * 14 + 6 + 9 + 3)),
+    # A·X = B for two lower-triangular 4×4 and 3 right-hand sides: unknown i takes i multiply-adds (0+1+2+3 = 6)
+    # and a divide, per right-hand side: 2·3·(2·6 + 4)
+    "solve_triangular": (lambda a, b: torch.linalg.solve_triangular(a, b, upper=False), [(2, 4, 4), (2, 4, 3)],
+                         2 * 3 * (2 * 6 + 4)),
+    # X·A = B (left=False): 3 rows of X, each a substitution over 4 unknowns; a unit diagonal: no divides
+    "solve_triangular.right": (lambda a, b: torch.linalg.solve_triangular(a, b, upper=True, left=False, unitriangular=True),
+                               [(4, 4), (3, 4)], 3 * 2 * 6),
 }
 
 

@@ -46,6 +46,7 @@ from .special import (
     nll_loss,
     rotary,
     shrink,
+    solve_triangular,
     stft,
     window,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "cumulative",
     "DEFAULT_COSTS",
     "det",
+    "solve_triangular",
     "einsum",
     "elementwise",
     "embedding",

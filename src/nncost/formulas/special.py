@@ -147,6 +147,18 @@ def det(n: int, batch: int = 1) -> Cost:
     return Cost(batch * macs, batch * flops)
 
 
+def solve_triangular(n: int, columns: int, batch: int = 1, unit_diagonal: bool = False) -> Cost:
+    """Solve A·X = B (or X·A = B) for ``batch`` triangular n × n matrices A and ``columns``
+    right-hand sides by substitution: unknown i (of n) takes i multiply-adds with the unknowns
+    already found, Σ i = n·(n−1)/2 per right-hand side, and a divide by the diagonal (none when
+    the diagonal is ones)."""
+    if n <= 0 or columns <= 0:
+        return Cost()
+    macs = batch * columns * n * (n - 1) // 2
+    divides = 0 if unit_diagonal else batch * columns * n
+    return Cost(macs, 2 * macs + divides * unit("div"))
+
+
 WINDOWS = {"hann": 1, "hamming": 1, "blackman": 2}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ...errors import InputError, MetaDeviceError, ModelSpecError, NncostError, first_line, require
 from ...report import Report
+from .masks import unpadded_on_meta
 from .vision import IMAGE_TOKEN_ATTRS, image_token_inputs, image_values, patches
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
@@ -198,7 +199,9 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
                 model = _from_config(_model_class(tf, auto, fresh), fresh, **attempt,
                                      **({"dtype": getattr(torch, dtype)} if dtype else {}))
         except Exception as exc:  # noqa: BLE001 - transformers' own checks; the next attempt, or the first reason
-            first = first or exc
+            # "no SDPA path" only says why the eager attempt came next: the eager attempt's own failure is the reason
+            no_sdpa = first is not None and "does not support an attention implementation" in str(first)
+            first = exc if first is None or no_sdpa else first
             continue
         cfg = fresh
         if attempt.get("attn_implementation") != "sdpa":
@@ -286,9 +289,11 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
 
 
 def _sub(cfg: Any, *names: str) -> Any:
-    """The first of ``names`` on the config or its vision/audio sub-config."""
-    for holder in (cfg, cfg_attr(cfg, "vision_config", None), cfg_attr(cfg, "audio_config", None),
-                   cfg_attr(cfg, "encoder_config", None)):
+    """The first of ``names`` on the config, its vision/audio/encoder/backbone sub-config, or
+    another of its sub-configs (Nemotron transcribe's ``asr_config``)."""
+    known = ("vision_config", "audio_config", "encoder_config", "backbone_config")
+    others = tuple(k for k in (getattr(cfg, "sub_configs", None) or {}) if k not in known)
+    for holder in (cfg, *(cfg_attr(cfg, k, None) for k in known + others)):
         for n in names:
             v = cfg_attr(holder, n) if holder is not None else None
             if v is not None:
@@ -297,13 +302,38 @@ def _sub(cfg: Any, *names: str) -> Any:
 
 
 _GRID_INPUTS = ("grid_thw", "image_grid_thw")  # real values a tower reads: kept on the CPU beside the model on meta
+_VALUE_INPUTS = (*_GRID_INPUTS, "spatial_shapes")  # SigLIP 2's patch grid (its position table is resized to it)
+
+
+def _naflex(cfg: Any, batch: int) -> dict[str, Any]:
+    """SigLIP 2's native-resolution inputs for a square image of its ``num_patches``: the patches
+    as [batch, patches, channels · patch²], a mask of ones, and the real (height, width) grid."""
+    import math
+
+    import torch
+
+    count = _sub(cfg, "num_patches") or 256
+    side = math.isqrt(int(count))
+    patch, channels = int(_sub(cfg, "patch_size") or 16), int(_sub(cfg, "num_channels") or 3)
+    return {"pixel_values": (batch, side * side, channels * patch * patch),
+            "pixel_attention_mask": (batch, side * side),
+            "spatial_shapes": torch.tensor([[side, side]] * batch)}
 
 
 def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
+    """[batch, channels, height, width] at the configured size: a square of ``image_size``, or its
+    (height, width) where the config gives two (ViTPose's 256x192, MGP-STR's 32x128); DepthPro's
+    1536 (its 384-pixel patches at its smallest scale, 0.25)."""
     size = _sub(cfg, "image_size", "img_size", "input_size") or 224
-    size = size if isinstance(size, int) else size[-1] if isinstance(size, (list, tuple)) else 224
+    ratios, patch = cfg_attr(cfg, "scaled_images_ratios", None), cfg_attr(cfg, "patch_size", None)
+    if ratios and isinstance(patch, int):  # DepthPro: patches of patch_size cut from the image at its smallest scale
+        size = int(patch / min(ratios))
+    if isinstance(size, (list, tuple)) and len(size) == 2 and all(isinstance(x, int) and x > 0 for x in size):
+        height, width = size
+    else:
+        height = width = size if isinstance(size, int) else 224
     channels = _sub(cfg, "num_channels", "in_channels", "in_chans") or 3
-    return (batch, int(channels), int(size), int(size))
+    return (batch, int(channels), int(height), int(width))
 
 
 def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, Any] | None:
@@ -318,20 +348,54 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
     import torch
 
     params = inspect.signature(model.forward).parameters
+    required = {n for n, p in params.items() if p.default is inspect.Parameter.empty
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     if "input_ids" in params:
         out: dict[str, Any] = {}
-        if "pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None and cfg_attr(
-                cfg, "text_config", None) is not None and not any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS):
-            out = {"input_ids": (batch, seq), "pixel_values": _image(cfg, batch)}
+        if "pixel_values" in required or ("pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None
+                                          and cfg_attr(cfg, "text_config", None) is not None
+                                          and not any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS)):
+            # a text and a vision tower side by side, or a model that needs its image (BLIP-2, Grounding DINO);
+            # a clip of its frames where the vision tower is a video one (X-CLIP)
+            frames = _sub(cfg, "num_frames")
+            b, c, h, w = _image(cfg, batch)
+            out = {"input_ids": (batch, seq), "pixel_values": (b, frames, c, h, w) if isinstance(frames, int) else (b, c, h, w)}
+            if "spatial_shapes" in params:
+                out.update(_naflex(cfg, batch))
+        if "pixel_values_videos" in required:  # a video beside the text (VideoPrism's CLIP model)
+            frames = _sub(cfg, "num_frames", "frames_per_clip")
+            out = {"input_ids": (batch, seq), **out,
+                   "pixel_values_videos": (batch, frames if isinstance(frames, int) else 16, *_image(cfg, batch)[1:])}
+        if "qformer_input_ids" in required:  # InstructBLIP: the instruction also goes to its Q-Former
+            out = {"input_ids": (batch, seq), **out, "qformer_input_ids": (batch, seq)}
+        if "visual_feats" in params and isinstance(cfg_attr(cfg, "visual_feat_dim", None), int):
+            # LXMERT: detector features and boxes of 36 regions (the bottom-up detector's usual count)
+            out = {"input_ids": (batch, seq), **out, "visual_feats": (batch, 36, cfg.visual_feat_dim),
+                   "visual_pos": (batch, 36, cfg_attr(cfg, "visual_pos_dim", 4))}
         if "bbox" in params:  # a layout model: one box per token (zeros: its default where it has one)
             out = {"input_ids": (batch, seq), **out, "bbox": torch.zeros(batch, seq, 4, dtype=torch.long)}
+        if "lang_ids" in params and cfg_attr(cfg, "languages", None):  # X-MOD: the first of its languages' adapters
+            out = {"input_ids": (batch, seq), **out, "lang_ids": torch.zeros(batch, dtype=torch.long)}
         return out or None
+    if "inputs_embeds" in required:  # a stack fed embeddings by the model around it
+        return {"inputs_embeds": (batch, seq, int(_sub(cfg, "hidden_size", "d_model") or 0))}
+    if "flattened_patches" in params:  # Pix2Struct, Kosmos-2.5: patches of P·P·C values after their row and column
+        width, count = _sub(cfg, "patch_embed_hidden_size"), _sub(cfg, "seq_len", "max_num_patches", "max_patches")
+        if isinstance(width, int):
+            return {"flattened_patches": (batch, count if isinstance(count, int) else 2048, 2 + width)}
+    if "states" in params and isinstance(cfg_attr(cfg, "state_dim", None), int):
+        # Decision Transformer: a trajectory of seq steps: states, actions, rewards, returns-to-go, timesteps
+        return {"states": (batch, seq, cfg.state_dim), "actions": (batch, seq, cfg.act_dim), "rewards": (batch, seq, 1),
+                "returns_to_go": (batch, seq, 1), "timesteps": torch.arange(seq).expand(batch, seq),
+                "attention_mask": (batch, seq)}
     frames = _sub(cfg, "num_frames", "frames_per_clip")
     video = "pixel_values_videos" if "pixel_values_videos" in params else "pixel_values" if (
         "pixel_values" in params and isinstance(frames, int)) else None
     if video is not None:  # a video model: a clip of its configured frames, [batch, frames, channels, height, width]
         b, c, h, w = _image(cfg, batch)
         return {video: (b, frames if isinstance(frames, int) else 16, c, h, w)}
+    if "spatial_shapes" in params and "pixel_attention_mask" in params:  # SigLIP 2's tower alone
+        return _naflex(cfg, batch)
     grid = next((g for g in _GRID_INPUTS if g in params), None)
     if grid is not None and ("pixel_values" in params or "hidden_states" in params):
         # a Qwen2-VL-style tower alone: an image's patches and their (t, h, w) grid, a real tensor
@@ -345,11 +409,124 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         mel = _sub(cfg, "num_mel_bins", "n_mels", "feature_size", "feature_projection_input_dim")
         positions = _sub(cfg, "max_source_positions")
         frames = 2 * positions if isinstance(positions, int) else 3000  # Whisper-style encoders halve the frames
-        return {"input_features": (batch, int(mel) if isinstance(mel, int) else 80, frames)}
+        mel = int(mel) if isinstance(mel, int) else 80
+        stack = _sub(cfg, "num_stacked_frames")
+        if isinstance(stack, int) and stack > 1:  # low frame rate (Paraformer, Fun-ASR): frames stacked stack at a time
+            mel, frames = mel * stack, frames // stack
+        return _feature_masks(model, {"input_features": (batch, mel, frames)}, frames)
     context, channels = cfg_attr(cfg, "context_length", None), cfg_attr(cfg, "num_input_channels", None)
     if "past_values" in params and isinstance(context, int) and isinstance(channels, int):  # a time-series model
         return {"past_values": (batch, context, channels)}
-    return None
+    if "past_values" in params and isinstance(context, int):  # a univariate forecaster (TimesFM): one series per row
+        out = {"past_values": (batch, context)}
+        if "past_values_padding" in params:
+            out["past_values_padding"] = torch.zeros(batch, context)  # nothing padded
+        if "freq" in params:
+            out["freq"] = torch.zeros(batch, 1, dtype=torch.long)  # the high-frequency class
+        return out
+    shaped = _by_first_layer(model, cfg, batch, seq)
+    return shaped[0] if shaped else None
+
+
+# the one tensor some towers, backbones and vocoders take, under a name that does not tell its shape
+_UNNAMED_INPUTS = ("hidden_states", "spectrogram", "mel_spectrogram", "latents", "inputs", "image")
+_FRAMES = 100  # a sequence of feature frames: one second at the usual 10 ms hop
+
+
+def _first_layer(model: Any) -> Any:
+    """The model's first Conv1d, Conv2d or Linear, in the order its modules were made."""
+    import torch
+
+    return next((m for m in model.modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Linear))), None)
+
+
+def _by_first_layer(model: Any, cfg: Any, batch: int, seq: int) -> list[dict[str, Any]]:
+    """For a forward whose only required input is one of ``_UNNAMED_INPUTS``: its shapes as the
+    model's first layer reads them, in the order to try: a Conv2d's image [batch, C, H, W] at the
+    configured size; a Conv1d's raw audio [batch, C, 16000] (one second at 16 kHz) when it takes
+    one or two channels, else feature frames [batch, C, 100] or [batch, 100, C]; a Linear's
+    [batch, seq, features]. Empty when the forward needs more, or the model has no such layer."""
+    import inspect
+
+    import torch
+
+    params = inspect.signature(model.forward).parameters
+    required = [n for n, p in params.items() if p.default is inspect.Parameter.empty
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if len(required) != 1 or required[0] not in _UNNAMED_INPUTS:
+        return []
+    name = required[0]
+    first = _first_layer(model)
+    if isinstance(first, torch.nn.Conv2d):
+        _, _, h, w = _image(cfg, batch)
+        return [{name: (batch, first.in_channels, h, w)}]
+    if isinstance(first, torch.nn.Conv1d):
+        c = first.in_channels
+        return [{name: (batch, c, 16000)}] if c <= 2 else [{name: (batch, c, _FRAMES)}, {name: (batch, _FRAMES, c)}]
+    if isinstance(first, torch.nn.Linear):
+        return [{name: (batch, seq, first.in_features)}]
+    return []
+
+
+_FEATURE_MASKS = ("input_features_mask", "feature_attention_mask")  # 1 for each frame that holds audio
+
+
+def _feature_masks(model: Any, inputs: dict[str, Any], frames: int) -> dict[str, Any]:
+    """Speech features with the frame mask their forward takes (all frames hold audio)."""
+    name = next((n for n in _FEATURE_MASKS if _takes(model, n)), None)
+    return {**inputs, name: (inputs["input_features"][0], frames)} if name else inputs
+
+
+def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, batch: int, seq: int) -> list[dict[str, Any]]:
+    """Inputs to try, in order, when the forward refuses the first ones: speech features as
+    [batch, frames, mel] (the conformers') rather than Whisper's [batch, mel, frames]; raw audio
+    as a spectrogram of ``max_length`` frames where the config has mel bins (AST), or as
+    [batch, 1 channel, samples] (the codecs'); an image pair for keypoint matchers; a clip's
+    frames folded into the batch for a frame tower (X-CLIP's); token ids per codebook (MusicGen:
+    [batch · codebooks, seq]); embeddings where the forward refuses ids; and an image beside
+    the text where the forward asks for ``pixel_values`` (ViLT)."""
+    import torch
+
+    out = []
+    features, values = inputs.get("input_features"), inputs.get("input_values")
+    if isinstance(features, tuple) and len(features) == 3 and cfg.model_type != "whisper":
+        out.append(_feature_masks(model, {**inputs, "input_features": (features[0], features[2], features[1])}, features[2]))
+        first = _first_layer(model)
+        width = first.in_features if isinstance(first, torch.nn.Linear) else None
+        if width and width != features[1] and width % features[1] == 0:  # frames stacked into its first Linear (Granite 5)
+            frames = features[2] * features[1] // width
+            out.append(_feature_masks(model, {**inputs, "input_features": (features[0], frames, width)}, frames))
+    bbox = inputs.get("bbox")
+    if isinstance(bbox, torch.Tensor) and not bbox.is_floating_point():  # boxes as fractions (UDOP's relative bias)
+        out.append({**inputs, "bbox": bbox.float()})
+    mel, length = _sub(cfg, "num_mel_bins"), _sub(cfg, "max_length")
+    if isinstance(values, tuple) and len(values) == 2 and isinstance(mel, int) and isinstance(length, int):
+        out.append({**inputs, "input_values": (values[0], length, mel)})
+    if isinstance(values, tuple) and len(values) == 2:
+        out.append({**inputs, "input_values": (values[0], 1, values[1])})
+    pixels = inputs.get("pixel_values")
+    if isinstance(pixels, tuple) and len(pixels) == 4 and "(batch_size, 2, num_channels, height, width)" in error:
+        out.append({**inputs, "pixel_values": (pixels[0], 2, *pixels[1:])})  # SuperGlue, LightGlue, EfficientLoFTR
+    if isinstance(pixels, tuple) and len(pixels) == 5:  # a frame tower alone (X-CLIP's): the frames folded into the batch
+        out.append({**inputs, "pixel_values": (pixels[0] * pixels[1], *pixels[2:])})
+    ids, books = inputs.get("input_ids"), cfg_attr(cfg, "num_codebooks", None)
+    if isinstance(ids, tuple) and len(ids) == 2 and isinstance(books, int) and books > 1:
+        out.append({**inputs, "input_ids": (ids[0] * books, ids[1])})
+    if isinstance(ids, tuple) and "input_ids" in error and _takes(model, "inputs_embeds"):  # a stack fed embeddings
+        width = _sub(cfg, "hidden_size", "d_model")
+        if isinstance(width, int):
+            out.append({**{k: v for k, v in inputs.items() if k != "input_ids"}, "inputs_embeds": (*ids, width)})
+    if len(inputs) == 1:  # the other shapes its first layer could read
+        out.extend(other for other in _by_first_layer(model, cfg, batch, seq) if other != inputs)
+    if "pixel_values" not in inputs and "pixel_values" in error and _takes(model, "pixel_values"):
+        out.append({**inputs, "pixel_values": _image(cfg, batch)})
+    return out
+
+
+def _takes(model: Any, name: str) -> bool:
+    import inspect
+
+    return name in inspect.signature(model.forward).parameters
 
 
 def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int, model: Any = None) -> dict[str, Any]:
@@ -358,6 +535,9 @@ def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int, model: A
     if model is not None and task in ("base", "seq2seq") and model_type != "whisper":  # DETR is an encoder-decoder
         by_signature = _signature_inputs(model, cfg, batch, seq)
         if by_signature is not None:
+            if task == "seq2seq" and "decoder_input_ids" not in by_signature and _takes(model, "decoder_input_ids"):
+                # a speech, vision or layout encoder-decoder: its decoder's tokens beside the encoder's input
+                by_signature["decoder_input_ids"] = (batch, max(gen, 1))
             return by_signature
     if model_type == "whisper":
         return {"input_features": (batch, cfg.num_mel_bins, 2 * cfg.max_source_positions),
@@ -432,6 +612,7 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
     tdtype = torch_dtype(dtype)
     _dtype(tdtype)  # an unknown dtype is the user's error, named as such, before anything is built
     model, cfg, task = build(data, notes, tdtype)
+    _check_forward(model, cfg)
     positions = _check_positions(cfg, task, name, seq, gen)
     if device_memory is not None and (task != "causal" or not llm or options.get("backward")):
         why = "a training step (--backward)" if task == "causal" and llm else f"a {cfg.model_type} {task} model"
@@ -448,7 +629,8 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
 
     def run(model: Any, inputs: dict[str, Any], **extra: Any) -> Report:
         try:
-            return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
+            with unpadded_on_meta():
+                return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
         except NncostError as exc:
             if "get_seq_length" not in str(exc) or not cfg_attr(model.config, "use_cache", False):
                 raise
@@ -459,7 +641,8 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                 holder.use_cache = False
         notes.append("run without a cache (use_cache=False): transformers' cache for these layers (none of them "
                      "attention) cannot tell its length")
-        return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
+        with unpadded_on_meta():
+            return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
 
     def attempt() -> Report:
         nonlocal inputs, images
@@ -471,18 +654,34 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                 images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"
         inputs = text
         try:
-            with image_values(model, text) if any(g in text for g in _GRID_INPUTS) else contextlib.nullcontext():
+            with image_values(model, text) if any(g in text for g in _VALUE_INPUTS) else contextlib.nullcontext():
                 return run(model, text)
         except NncostError as exc:
-            features = text.get("input_features")
-            if not (isinstance(features, tuple) and len(features) == 3 and cfg.model_type != "whisper"):
-                raise
-            inputs = {**text, "input_features": (features[0], features[2], features[1])}  # (batch, frames, mel bins)
-            try:
-                return run(model, inputs)
-            except NncostError:
-                inputs = text
-                raise exc from None
+            for other in _other_layouts(model, cfg, text, str(exc), batch, seq):
+                inputs = other
+                try:
+                    return run(model, other)
+                except MetaDeviceError as later:
+                    if _reads_values(later):  # these inputs get past the forward's checks: the CPU fallback takes them
+                        raise
+                except NncostError:
+                    continue
+            inputs = text
+            raise  # the first failure, with its cause (a value read on meta is told by it)
+
+    def cpu_run(model: Any, cfg: Any) -> Report:  # the inputs that got furthest on meta, then the other layouts
+        nonlocal inputs
+        try:
+            return run(model, inputs, device="cpu")
+        except NncostError as exc:
+            for other in _other_layouts(model, cfg, inputs, str(exc), batch, seq):
+                try:
+                    report = run(model, other, device="cpu")
+                except NncostError:
+                    continue
+                inputs = other
+                return report
+            raise
 
     try:
         report = attempt()
@@ -497,7 +696,7 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                                  f"{CPU_FALLBACK_BYTES // 2**30} GiB); give a smaller config (fewer layers, a smaller vocabulary)"
                                  ) from None
         model, cfg, task = build(data, [], tdtype, meta=False)
-        report = run(model, inputs, device="cpu")
+        report = cpu_run(model, cfg)
         notes.insert(0, f"built and run on the CPU, as it reads values the meta device does not have "
                         f"({str(exc).split(': ', 1)[-1][:120]})")
     if experts_of(cfg) and cfg_attr(cfg, "_experts_implementation_internal", None) == "batched_mm":
@@ -514,11 +713,11 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         notes.append(f"one image of {size} per sequence{how}, as {per:,} image tokens before the {seq:,} text tokens (as "
                      "many as its vision tower makes features); the helpers that find those tokens and their positions ran "
                      "on the CPU on the real ids")
-        drawn = "the count depends on the input's values ("  # torch's note; here the values are the ones built above
-        report.notes = [f"the count depends on the image's patch grid and token positions built here ({n[len(drawn):].split(')')[0]})"
-                        if n.startswith(drawn) else n for n in report.notes]
+        report.notes = _built_values(report.notes, "the image's patch grid and token positions built here")
     elif isinstance(images, str):
         notes.append(f"text only, no image: {images}")
+    if not (isinstance(images, dict) and inputs is images) and any(g in inputs for g in _VALUE_INPUTS):
+        report.notes = _built_values(report.notes, "the patch grid built here")
     report.frontend = "hf"
     report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
@@ -535,6 +734,14 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
     return report
 
 
+def _built_values(report_notes: list[str], what: str) -> list[str]:
+    """torch's data-dependence note says the values were drawn at random; where the values read
+    are ones nncost built (an image's grid, token positions), it says what they are."""
+    drawn = "the count depends on the input's values ("
+    return [f"the count depends on {what} ({n[len(drawn):].split(')')[0]})" if n.startswith(drawn) else n
+            for n in report_notes]
+
+
 CPU_FALLBACK_BYTES = 2 * 2**30  # the weights a CPU fallback may allocate (its passes need several times that)
 _VALUE_READS = ("meta", ".item()", "nonzero", "data-dependent", "data dependent", "Cannot copy out")
 
@@ -545,6 +752,19 @@ def _reads_values(exc: BaseException) -> bool:
     config, which it would not."""
     cause = exc.__cause__ or exc
     return any(s in str(cause) for s in _VALUE_READS)
+
+
+def _check_forward(model: Any, cfg: Any) -> None:
+    """Refuse a model class that defines no forward (a VQ-VAE used through encode/decode, a pipeline
+    of models such as Bark): there is no forward pass to count."""
+    import torch
+
+    if type(model).forward is not torch.nn.Module.forward:
+        return
+    ways = [m for m in ("encode", "decode", "generate") if callable(getattr(model, m, None))]
+    how = f" (it is used through {', '.join(f'{m}()' for m in ways)})" if ways else ""
+    raise ModelSpecError(f"{type(model).__name__} ({cfg.model_type}) defines no forward(){how}, so it has no forward pass "
+                         "to count; analyse the model that uses it, or its parts")
 
 
 def _check_positions(cfg: Any, task: str, name: str, seq: int, gen: int) -> int | None:

@@ -181,7 +181,7 @@ def image_values(model: Any, values: dict[str, Any]) -> Iterator[None]:
         setattr(model, name, on_cpu(getattr(model, name)))
 
     def inject(module: Any, args: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids", "image_sizes"):
+        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids", "image_sizes", "spatial_shapes"):
             if name in real and name in kwargs:
                 kwargs[name] = real[name]
         return args, kwargs

@@ -232,7 +232,7 @@ def _build(model: torch.nn.Module, name: str, cap: Capture, flops: FlopsConventi
             saved_bytes=saved.get(path, 0) if saved is not None else 0,
         ), cap.in_shapes.get(path, []), cap.out_shapes.get(path, []), cap.calls.get(path, 0), cap.out_bytes.get(path)))
     nodes = build_layers(entries, flops, saved=saved is not None)
-    idle = _never_ran(nodes)
+    idle = _never_ran(nodes, dict(named))
     if idle:
         shown = ", ".join(f"{n.path} ({n.type}, {n.params.total:,} params)" for n in idle[:5])
         more = f" and {len(idle) - 5} more" if len(idle) > 5 else ""
@@ -251,11 +251,12 @@ _USED_UNCALLED = {"NonDynamicallyQuantizableLinear", "Embedding"}
 _SHARE = 0.001  # a module that never ran is named when it holds at least this share of the parameters
 
 
-def _never_ran(nodes: list[Node]) -> list[Node]:
+def _never_ran(nodes: list[Node], modules: dict[str, torch.nn.Module]) -> list[Node]:
     """The outermost modules that never ran (a vision tower given no image, an auxiliary head in
     eval) and hold at least 0.1% of the parameters: their cost is missing from the count. Modules
     whose weight their parent uses without calling them (nn.MultiheadAttention's out_proj; an
-    embedding table read as ``.weight``, a lookup that costs no MACs either way) are left out."""
+    embedding table read as ``.weight``, a lookup that costs no MACs either way; a conv whose
+    parent's code passes ``self.conv1d.weight`` to a kernel function) are left out."""
     total = nodes[0].params.total if nodes else 0
     by_path = {n.path: n for n in nodes}
 
@@ -267,8 +268,24 @@ def _never_ran(nodes: list[Node]) -> list[Node]:
                 return parent.calls > 0
         return True
 
+    def read_by_parent(path: str) -> bool:  # the parent's own code reads this module's weight
+        parent, _, attr = path.rpartition(".")
+        above = modules.get(parent)
+        return above is not None and f"self.{attr}.weight" in _class_source(type(above))
+
     return [n for n in nodes[1:] if n.calls == 0 and n.type not in _CONTAINERS and n.type not in _USED_UNCALLED
-            and n.params.total and n.params.total >= _SHARE * total and ran_above(n.path)]
+            and n.params.total and n.params.total >= _SHARE * total and ran_above(n.path) and not read_by_parent(n.path)]
+
+
+def _class_source(cls: Any) -> str:
+    """The source of a module class (its forward and helpers), or '' where Python cannot show it;
+    read only for the few modules that never ran."""
+    import inspect
+
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):
+        return ""
 
 
 def _analyze_lazy(model: torch.nn.Module, args: list[Any], kw: dict[str, Any], options: dict[str, Any]) -> Report:

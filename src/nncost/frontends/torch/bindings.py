@@ -362,6 +362,18 @@ def _det(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.det(n, a.numel() // (n * n) if n else 0)
 
 
+@ATEN.register(*_ops("linalg_solve_triangular"))
+def _solve_triangular(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """linalg_solve_triangular(self, B, *, upper, left=True, unitriangular=False): A is [*, n, n];
+    X is [*, n, k] (left) or [*, k, n], one substitution per right-hand side."""
+    a, x = args[0], out  # the solution X, one tensor
+    n = a.shape[-1]
+    left = bool(_arg(args, kwargs, 3, "left", True))
+    columns = x.shape[-1] if left else x.shape[-2]
+    batch = x.numel() // (n * columns) if n and columns else 0
+    return fm.solve_triangular(n, columns, batch, bool(_arg(args, kwargs, 4, "unitriangular", False)))
+
+
 # -- pooling -----------------------------------------------------------------------------
 @ATEN.register(*_ops("max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
                      "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "mkldnn_max_pool2d"))

@@ -16,6 +16,7 @@ stand-in tensors (meta by default) for the duration of the call.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import sys
 from collections import Counter, defaultdict
@@ -45,6 +46,10 @@ __all__ = ["Capture", "run_capture", "output_tensors", "DATA_DEPENDENT"]
 
 _TAG = "nncost_module"
 _PRODUCERS = {torch.ops.aten.convolution, torch.ops.aten._convolution, torch.ops.aten.addmm, torch.ops.aten.mm}
+
+# set while a frontend's helper reads values nncost itself supplied (a padding mask of ones, positions
+# 0..n-1): what the count depends on there is known, not the input's data, and no note says otherwise
+KNOWN_VALUES: contextvars.ContextVar[bool] = contextvars.ContextVar("nncost_known_values", default=False)
 
 # ops whose output shape (and so everything after them) depends on the input's values
 DATA_DEPENDENT = frozenset(p for p in (getattr(torch.ops.aten, n, None) for n in (
@@ -279,9 +284,9 @@ class _Dispatch(TorchDispatchMode):
         st = self.st
         kind = st.kinds.get(func)
         if func.overloadpacket is torch.ops.aten.index and not st.in_backward and any(
-                isinstance(i, torch.Tensor) and i.dtype in (torch.bool, torch.uint8) for i in args[1]):
+                isinstance(i, torch.Tensor) and i.dtype in (torch.bool, torch.uint8) for i in args[1]) and not KNOWN_VALUES.get():
             st.cap.data_dependent["index (boolean mask)"] += 1
-        if func.overloadpacket in DATA_DEPENDENT and not st.in_backward:
+        if func.overloadpacket in DATA_DEPENDENT and not st.in_backward and not KNOWN_VALUES.get():
             if func.overloadpacket is not torch.ops.aten.repeat_interleave or (args and isinstance(args[0], torch.Tensor)
                                                                               and args[0].dtype in _INT_DTYPES):
                 st.cap.data_dependent[func.overloadpacket.__name__] += 1
