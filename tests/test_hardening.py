@@ -90,6 +90,19 @@ def test_meta_output_dtype_follows_promotion():
     assert cap.output.dtype == torch.float32  # int / int is a float, as on the CPU
 
 
+def test_masked_fill_with_a_cpu_scalar_value_runs_on_meta_as_on_cuda():
+    """CUDA takes a 0-d CPU tensor as masked_fill's value (SEW-D fills with torch.tensor(min)); the
+    meta kernel refused it, so the capture moves that scalar to meta: the same count on both."""
+
+    class Fill(torch.nn.Module):
+        def forward(self, x):
+            return x.masked_fill(x > 0, torch.tensor(torch.finfo(x.dtype).min))
+
+    for device in DEVICES:
+        r = nncost.analyze(Fill(), (4, 8), device=device)
+        assert r.total.flops == 32, device  # a comparison per element; the fill moves data (docs/torch.md)
+
+
 # -- 4. transposed and strided convolutions never go negative -----------------------------
 def test_conv_transpose_stride_over_kernel_in_the_frontend():
     for bias, want in ((False, 4), (True, 4 + 16)):  # 4 products, no sums; bias adds on all 16 outputs

@@ -336,3 +336,68 @@ def test_more_encoders_get_the_inputs_their_config_implies():
                            vocab_size=100), seq=8)
     assert [(d["name"], d["shape"], d["dtype"]) for d in r.inputs] == [
         ("input_ids", [1, 8], "int64"), ("bbox", [1, 8, 4], "float32"), ("decoder_input_ids", [1, 1], "int64")]
+
+
+def test_mistral3_gets_its_image_and_the_image_size_its_tower_reads():
+    """Pixtral (Mistral 3's tower) takes each image at its own size: the size goes in as a real
+    ``image_sizes``, which the model moves to its device and then lists; integer values moved to
+    meta stay real for that (CpuValuesOnMeta)."""
+    vision = {"model_type": "pixtral", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+              "num_attention_heads": 2, "head_dim": 16, "image_size": 64, "patch_size": 8}
+    text = {"model_type": "mistral", "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 1,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000, "head_dim": 12}
+    r = analyze_hf(_config("mistral3", vision_config=vision, text_config=text, image_token_index=10,
+                           spatial_merge_size=2), seq=8)
+    features = (64 // 8 // 2) ** 2  # 8×8 patches, merged 2×2
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [
+        ("input_ids", [1, features + 8]), ("pixel_values", [1, 3, 64, 64]), ("image_sizes", [1, 2])]
+    layers = {n.path: n for n in r.layers}
+    assert layers["vision_tower.patch_conv"].macs == 64 * 32 * 3 * 8 * 8  # patches · C_out · C_in · k²
+    assert layers["multi_modal_projector.patch_merger"].macs == features * (4 * 32) * 32  # 2×2 patches → one
+    assert layers["multi_modal_projector.linear_1"].macs == features * 32 * 48
+    assert r.notes[0].startswith(f"one image of 3x64x64 per sequence, as {features} image tokens before the 8 text tokens")
+
+
+def test_the_qwen_omni_audio_encoder_gets_its_features_side_by_side_and_their_real_lengths():
+    r = analyze_hf(_config("qwen2_5_omni_audio_encoder", d_model=32, encoder_layers=1, encoder_attention_heads=2,
+                           encoder_ffn_dim=64, num_mel_bins=16, output_dim=48), seq=8)
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [("input_features", [16, 3000]), ("feature_lens", [1])]
+    layers = {n.path: n for n in r.layers}
+    # 3000 frames cut into windows of 200 (n_window 100, doubled): 15 chunks through the convs, each C_out·C_in·k·200
+    assert layers["conv1"].input_shapes == [[15, 16, 200]] and layers["conv1"].macs == 15 * 32 * 16 * 3 * 200
+    assert layers["layers.0.self_attn.q_proj"].macs == 1500 * 32 * 32  # 3000 frames halved by conv2's stride
+    assert "the count depends on the audio lengths built here (_local_scalar_dense x3, nonzero x1, repeat_interleave x2)" \
+        in r.notes
+
+
+BLIP_VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
+               "image_size": 32, "patch_size": 8}
+BLIP_QFORMER = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
+                "encoder_hidden_size": 32, "vocab_size": 100}
+BLIP_TEXT = {"model_type": "opt", "hidden_size": 48, "ffn_dim": 96, "num_hidden_layers": 1, "num_attention_heads": 4,
+             "vocab_size": 1000, "word_embed_proj_dim": 48}
+
+
+def test_blip2_places_its_qformer_queries_at_image_tokens():
+    """BLIP-2 and InstructBLIP put the Q-Former's num_query_tokens outputs at image tokens: the text
+    gets that many (get_image_features returns the vision tower's output, which is not what is placed)."""
+    for model_type in ("blip-2", "instructblip"):
+        r = analyze_hf(_config(model_type, vision_config=BLIP_VISION, qformer_config=BLIP_QFORMER, text_config=BLIP_TEXT,
+                               num_query_tokens=8, image_token_index=5), seq=8)
+        shapes = {d["name"]: d["shape"] for d in r.inputs}
+        assert shapes["input_ids"] == [1, 8 + 8] and shapes["pixel_values"] == [1, 3, 32, 32]
+        layers = {n.path: n for n in r.layers}
+        assert layers["language_projection"].macs == 8 * 32 * 48  # queries · Q-Former width · text width
+        assert layers["language_model.decoder.layers.0.self_attn.q_proj" if model_type == "instructblip" else
+                      "language_model.model.decoder.layers.0.self_attn.q_proj"].macs == 16 * 48 * 48  # 16 tokens
+        assert not any("never ran" in n for n in r.notes)  # OPT's causal LM calls model.decoder, not model
+    assert shapes["qformer_input_ids"] == [1, 8]  # InstructBLIP's instruction for its Q-Former
+
+
+def test_blip2s_default_config_with_no_image_token_is_refused():
+    from nncost.errors import ModelSpecError
+
+    with pytest.raises(ModelSpecError, match=r"^Blip2Model places its image's features at image tokens, but its "
+                                             r"image_token_id is null: give the id \(published configs do\)$"):
+        analyze_hf(_config("blip-2", vision_config=BLIP_VISION, qformer_config=BLIP_QFORMER, text_config=BLIP_TEXT,
+                           num_query_tokens=8), seq=8)

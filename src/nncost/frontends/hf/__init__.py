@@ -20,7 +20,7 @@ from typing import Any
 from ...errors import InputError, MetaDeviceError, ModelSpecError, NncostError, first_line, require
 from ...report import Report
 from .masks import unpadded_on_meta
-from .vision import IMAGE_TOKEN_ATTRS, image_token_inputs, image_values, patches
+from .vision import IMAGE_TOKEN_ATTRS, image_token_id, image_token_inputs, image_values, patches
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
 
@@ -302,7 +302,8 @@ def _sub(cfg: Any, *names: str) -> Any:
 
 
 _GRID_INPUTS = ("grid_thw", "image_grid_thw")  # real values a tower reads: kept on the CPU beside the model on meta
-_VALUE_INPUTS = (*_GRID_INPUTS, "spatial_shapes")  # SigLIP 2's patch grid (its position table is resized to it)
+# SigLIP 2's patch grid (its position table is resized to it); the Qwen Omni audio encoders' lengths
+_VALUE_INPUTS = (*_GRID_INPUTS, "spatial_shapes", "feature_lens")
 
 
 def _naflex(cfg: Any, batch: int) -> dict[str, Any]:
@@ -405,6 +406,10 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         return {"pixel_values": _image(cfg, batch)}
     if "input_values" in params:
         return {"input_values": (batch, 16000)}
+    if "input_features" in params and "feature_lens" in params:
+        # the Qwen Omni audio encoders: the batch's features side by side, [mel, frames], and each one's length (real)
+        mel = _sub(cfg, "num_mel_bins") or 128
+        return {"input_features": (int(mel), 3000 * batch), "feature_lens": torch.tensor([3000] * batch)}
     if "input_features" in params:  # a speech encoder: 30 s of log-mel frames (10 ms hop); the layout is tried both ways
         mel = _sub(cfg, "num_mel_bins", "n_mels", "feature_size", "feature_projection_input_dim")
         positions = _sub(cfg, "max_source_positions")
@@ -623,8 +628,10 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                          f"{cfg.model_type} {task} model")
     text = default_inputs(cfg, task, batch, seq, gen, model)
     images: dict[str, Any] | str | None = None
-    if "pixel_values" not in text and any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS):
+    if any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS) and ("pixel_values" not in text or "input_ids" in text):
         images = image_token_inputs(model, cfg, batch, seq, _image(cfg, batch))
+        if isinstance(images, dict):  # what else the forward needs beside them (InstructBLIP's Q-Former ids)
+            images = {**{k: v for k, v in text.items() if k not in images and k != "input_ids"}, **images}
     inputs = images if isinstance(images, dict) else text
 
     def run(model: Any, inputs: dict[str, Any], **extra: Any) -> Report:
@@ -653,10 +660,16 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
             except NncostError as exc:  # its forward refuses the image: the text alone, and why
                 images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"
         inputs = text
+        if isinstance(images, str) and "pixel_values" in text and "input_ids" in text and image_token_id(cfg) is not None:
+            # it needs its image, placed at image tokens: without them its features would go nowhere, uncounted
+            raise ModelSpecError(f"{type(model).__name__} places its image's features at image tokens in its text, and "
+                                 f"nncost cannot build them: {images}")
         try:
             with image_values(model, text) if any(g in text for g in _VALUE_INPUTS) else contextlib.nullcontext():
                 return run(model, text)
         except NncostError as exc:
+            if isinstance(exc, MetaDeviceError) and _reads_values(exc):
+                raise  # these inputs got as far as reading values: the CPU fallback runs them (and, failing, the others)
             for other in _other_layouts(model, cfg, text, str(exc), batch, seq):
                 inputs = other
                 try:
@@ -667,6 +680,10 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                 except NncostError:
                     continue
             inputs = text
+            null = [a for a in IMAGE_TOKEN_ATTRS if hasattr(cfg, a) and cfg_attr(cfg, a, None) is None]
+            if "pixel_values" in text and null and not isinstance(images, dict):  # BLIP-2's default config: no token to place it
+                raise ModelSpecError(f"{type(model).__name__} places its image's features at image tokens, but its "
+                                     f"{null[0]} is null: give the id (published configs do)") from exc
             raise  # the first failure, with its cause (a value read on meta is told by it)
 
     def cpu_run(model: Any, cfg: Any) -> Report:  # the inputs that got furthest on meta, then the other layouts
@@ -707,17 +724,19 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         per = int(images["input_ids"].shape[1]) - seq
         size = "x".join(map(str, _image(cfg, batch)[1:]))
         grid = images.get("image_grid_thw", images.get("grid_thw"))
-        tiles = images["pixel_values"][1] if "image_sizes" in images else None
+        tiles = images["pixel_values"][1] if "image_sizes" in images and len(images["pixel_values"]) == 5 else None
         how = (f", as a grid of {int(grid[0][1])}x{int(grid[0][2])} patches" if grid is not None else
                f", as {tiles} tiles (any resolution)" if tiles is not None else "")
+        made = ("its Q-Former's queries" if isinstance(cfg_attr(cfg, "num_query_tokens", None), int)
+                else "its vision tower makes features")
         notes.append(f"one image of {size} per sequence{how}, as {per:,} image tokens before the {seq:,} text tokens (as "
-                     "many as its vision tower makes features); the helpers that find those tokens and their positions ran "
-                     "on the CPU on the real ids")
+                     f"many as {made}); the helpers that find those tokens and their positions ran on the CPU on the real ids")
         report.notes = _built_values(report.notes, "the image's patch grid and token positions built here")
     elif isinstance(images, str):
         notes.append(f"text only, no image: {images}")
     if not (isinstance(images, dict) and inputs is images) and any(g in inputs for g in _VALUE_INPUTS):
-        report.notes = _built_values(report.notes, "the patch grid built here")
+        report.notes = _built_values(report.notes, "the audio lengths built here" if "feature_lens" in inputs
+                                     else "the patch grid built here")
     report.frontend = "hf"
     report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}

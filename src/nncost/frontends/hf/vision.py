@@ -20,7 +20,7 @@ from typing import Any
 
 from ...errors import first_line
 
-__all__ = ["image_token_inputs", "image_values", "patches", "IMAGE_TOKEN_ATTRS"]
+__all__ = ["image_token_id", "image_token_inputs", "image_values", "patches", "IMAGE_TOKEN_ATTRS"]
 
 # config attributes of models that take images as tokens inside input_ids: their inputs need as many image
 # tokens as the vision tower makes features, which the forward's signature cannot tell
@@ -29,7 +29,8 @@ IMAGE_TOKEN_ATTRS = ("image_token_id", "image_token_index", "image_token", "img_
 _TOKEN = ("image_token_id", "image_token_index")  # the id that stands for one image feature
 
 
-def _token_id(cfg: Any) -> int | None:
+def image_token_id(cfg: Any) -> int | None:
+    """The id that stands for one image feature in the config (or its text config); None without one."""
     for holder in (cfg, getattr(cfg, "text_config", None)):
         for name in _TOKEN:
             v = getattr(holder, name, None) if holder is not None else None
@@ -105,14 +106,15 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
     image token in its config, no ``get_image_features``, or that failing)."""
     import torch
 
-    token = _token_id(cfg)
+    token = image_token_id(cfg)
     params = inspect.signature(model.forward).parameters
     if token is None or "pixel_values" not in params or "input_ids" not in params:
         return "its config names no image token id"
     get = getattr(model, "get_image_features", None)
-    if get is None or not hasattr(model, "get_placeholder_mask"):
+    queries = getattr(cfg, "num_query_tokens", None)
+    if (get is None and not isinstance(queries, int)) or not hasattr(model, "get_placeholder_mask"):
         return f"{type(model).__name__} has no get_image_features and get_placeholder_mask to place an image's features"
-    wants = inspect.signature(get).parameters
+    wants = inspect.signature(get).parameters if get is not None else {}
     grid_name = next((g for g in _GRIDS if g in wants), None)
     extra: dict[str, Any] = {}
     pixels: tuple[int, ...]
@@ -123,13 +125,24 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
     elif tiles is not None:  # LLaVA-NeXT's any-resolution tiling: the image's tiles, and its size, a real tensor
         pixels = (batch, tiles, *image[1:])
         extra = {"image_sizes": torch.tensor([list(image[2:])] * batch)}
+    elif "image_sizes" in wants and wants["image_sizes"].default is inspect.Parameter.empty:
+        # a tower that takes each image at its own size (Pixtral, Mistral 3): the size, real
+        pixels = image
+        extra = {"image_sizes": torch.tensor([list(image[2:])] * batch)}
     else:
         pixels = image
     try:
         from ..torch.mixed import CpuValuesOnMeta
 
-        with torch.no_grad(), CpuValuesOnMeta():
-            count = _features(get(pixel_values=torch.empty(pixels, device="meta"), **extra))
+        if isinstance(queries, int) and queries > 0:
+            # BLIP-2, InstructBLIP: the Q-Former's query outputs are placed, one per image token (get_image_features
+            # returns the vision tower's output, which is not what goes into the text)
+            count = queries * batch
+        elif get is not None:
+            with torch.no_grad(), CpuValuesOnMeta():
+                count = _features(get(pixel_values=torch.empty(pixels, device="meta"), **extra))
+        else:  # unreachable: refused above without get_image_features or queries
+            return f"{type(model).__name__} has no get_image_features"
     except Exception as exc:  # noqa: BLE001 - a tower that needs more than an image (sizes, crops): text only
         return f"its get_image_features needs more than pixel_values {list(pixels)} ({first_line(exc, 120, named=False)})"
     if count % batch:
@@ -181,7 +194,7 @@ def image_values(model: Any, values: dict[str, Any]) -> Iterator[None]:
         setattr(model, name, on_cpu(getattr(model, name)))
 
     def inject(module: Any, args: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids", "image_sizes", "spatial_shapes"):
+        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids", "image_sizes", "spatial_shapes", "feature_lens"):
             if name in real and name in kwargs:
                 kwargs[name] = real[name]
         return args, kwargs

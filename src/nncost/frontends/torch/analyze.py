@@ -273,8 +273,14 @@ def _never_ran(nodes: list[Node], modules: dict[str, torch.nn.Module]) -> list[N
         above = modules.get(parent)
         return above is not None and f"self.{attr}.weight" in _class_source(type(above))
 
+    called = [n.path for n in nodes if n.calls]
+
+    def ran_below(path: str) -> bool:  # its parent called one of its children directly (OPT's causal LM: model.decoder)
+        return any(p.startswith(f"{path}.") for p in called)
+
     return [n for n in nodes[1:] if n.calls == 0 and n.type not in _CONTAINERS and n.type not in _USED_UNCALLED
-            and n.params.total and n.params.total >= _SHARE * total and ran_above(n.path) and not read_by_parent(n.path)]
+            and n.params.total and n.params.total >= _SHARE * total and ran_above(n.path) and not read_by_parent(n.path)
+            and not ran_below(n.path)]
 
 
 def _class_source(cls: Any) -> str:

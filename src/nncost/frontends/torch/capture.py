@@ -47,6 +47,8 @@ __all__ = ["Capture", "run_capture", "output_tensors", "DATA_DEPENDENT"]
 _TAG = "nncost_module"
 _PRODUCERS = {torch.ops.aten.convolution, torch.ops.aten._convolution, torch.ops.aten.addmm, torch.ops.aten.mm}
 
+_MASKED_FILL = torch.ops.aten.masked_fill.Tensor
+
 # set while a frontend's helper reads values nncost itself supplied (a padding mask of ones, positions
 # 0..n-1): what the count depends on there is known, not the input's data, and no note says otherwise
 KNOWN_VALUES: contextvars.ContextVar[bool] = contextvars.ContextVar("nncost_known_values", default=False)
@@ -273,6 +275,8 @@ class _Dispatch(TorchDispatchMode):
 
     def _dispatch(self, func: Any, args: Any, kwargs: dict[str, Any]) -> Any:
         st = self.st
+        if func is _MASKED_FILL and args[0].device.type == "meta" and args[2].device.type == "cpu":
+            args = (args[0], args[1], args[2].to("meta"))  # a CPU scalar value, as CUDA takes it (meta's check refuses it)
         if st.suppress:
             return func(*args, **kwargs)
         out = self._handle(func, args, kwargs)
