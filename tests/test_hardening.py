@@ -103,6 +103,19 @@ def test_masked_fill_with_a_cpu_scalar_value_runs_on_meta_as_on_cuda():
         assert r.total.flops == 32, device  # a comparison per element; the fill moves data (docs/torch.md)
 
 
+def test_an_attention_mask_given_as_a_shape_is_all_ones_on_a_real_device():
+    """A mask built from a shape marks every position real (an unpadded input), so a model that
+    reads lengths from it counts its whole input; ids stay zeros."""
+
+    class Lengths(torch.nn.Module):
+        def forward(self, x, attention_mask, input_ids):
+            n = int(attention_mask.sum()) + int(input_ids.sum())  # 8 real positions, ids of 0
+            return x[:, :n] * 2
+
+    r = nncost.analyze(Lengths(), x=(1, 8, 4), attention_mask=(1, 8), input_ids=(1, 8), device="cpu")
+    assert r.total.flops == 7 + 7 + 8 * 4  # two sums of 8 (7 adds each; Python adds the ints), 8 · 4 multiplies
+
+
 # -- 4. transposed and strided convolutions never go negative -----------------------------
 def test_conv_transpose_stride_over_kernel_in_the_frontend():
     for bias, want in ((False, 4), (True, 4 + 16)):  # 4 products, no sums; bias adds on all 16 outputs

@@ -401,3 +401,18 @@ def test_blip2s_default_config_with_no_image_token_is_refused():
                                              r"image_token_id is null: give the id \(published configs do\)$"):
         analyze_hf(_config("blip-2", vision_config=BLIP_VISION, qformer_config=BLIP_QFORMER, text_config=BLIP_TEXT,
                            num_query_tokens=8), seq=8)
+
+
+def test_cpu_values_beside_meta():
+    """The mode that keeps real values beside a model on meta: an op mixing the two runs on meta;
+    integers moved to meta stay real (their values are read after the move); floats do move."""
+    from nncost.frontends.torch.mixed import CpuValuesOnMeta
+
+    sizes, w = torch.tensor([[64, 48]]), torch.empty(4, 4, device="meta")
+    with CpuValuesOnMeta():
+        moved = sizes.to(w.device)
+        mixed = torch.ones(2, 4) @ w
+        floats = torch.ones(3).to("meta")
+    assert moved.device.type == "cpu" and moved.tolist() == [[64, 48]]
+    assert mixed.device.type == "meta" and mixed.shape == (2, 4)
+    assert floats.device.type == "meta"

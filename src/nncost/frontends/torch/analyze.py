@@ -31,6 +31,7 @@ _DTYPES = {
     "bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float64": torch.float64, "fp64": torch.float64,
 }
 _INT_INPUT_HINTS = ("ids", "mask", "position", "token_type", "labels", "indices")
+_ALL_VALID = ("attention_mask", "features_mask")  # masks whose 1 marks a real position: all ones, nothing padded
 _BN_TYPES = (torch.nn.modules.batchnorm._BatchNorm,)
 
 
@@ -88,6 +89,8 @@ def _materialise(x: Any, name: str, device: torch.device, dtype: torch.dtype | N
         return t.requires_grad_(x.requires_grad and floating)
     if _is_shape(x):
         _check_shape(x, name)
+        if name.lower().endswith(_ALL_VALID):  # every position attends / holds data (on a real device: ones)
+            return torch.ones(tuple(x), dtype=torch.long, device=device)
         if any(h in name.lower() for h in _INT_INPUT_HINTS):
             return torch.zeros(tuple(x), dtype=torch.long, device=device)
         if device.type == "meta":
