@@ -416,3 +416,22 @@ def test_cpu_values_beside_meta():
     assert moved.device.type == "cpu" and moved.tolist() == [[64, 48]]
     assert mixed.device.type == "meta" and mixed.shape == (2, 4)
     assert floats.device.type == "meta"
+
+
+def test_a_perceiver_gets_its_context_and_a_mask_of_ones():
+    # Idefics2's perceiver resampler alone: context [batch, seq, hidden] from its first Linear, and its mask
+    r = analyze_hf(_config("idefics2_perceiver", hidden_size=32, resampler_n_latents=4, resampler_depth=1,
+                           resampler_n_heads=2, resampler_head_dim=16, num_key_value_heads=1), seq=8)
+    assert [(d["name"], d["shape"], d["dtype"]) for d in r.inputs] == [
+        ("context", [1, 8, 32], "float32"), ("attention_mask", [1, 8], "int64")]
+    layers = {n.path: n for n in r.layers}
+    assert layers["layers.0.self_attn.q_proj"].macs == 4 * 32 * 2 * 16  # 4 latents · hidden · heads·head_dim
+    assert layers["layers.0.self_attn.k_proj"].macs == (4 + 8) * 32 * 16  # latents and context · hidden · one KV head
+
+
+def test_oneformer_gets_its_task_prompt():
+    from nncost.frontends.hf import build, default_inputs
+
+    model, cfg, task = build(_config("oneformer"))
+    inputs = default_inputs(cfg, task, 1, 8, 0, model)
+    assert inputs == {"pixel_values": (1, 3, 224, 224), "task_inputs": (1, cfg.task_seq_len)}  # 77 ids

@@ -403,7 +403,10 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         pixels, thw = patches(cfg, batch, _image(cfg, batch))
         return {"pixel_values" if "pixel_values" in params else "hidden_states": pixels, grid: thw}
     if "pixel_values" in params:
-        return {"pixel_values": _image(cfg, batch)}
+        out = {"pixel_values": _image(cfg, batch)}
+        if "task_inputs" in required:  # OneFormer: the task's prompt ("the task is semantic"), task_seq_len ids
+            out["task_inputs"] = (batch, int(cfg_attr(cfg, "task_seq_len", None) or 77))
+        return out
     if "input_values" in params:
         return {"input_values": (batch, 16000)}
     if "input_features" in params and "feature_lens" in params:
@@ -434,7 +437,8 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
 
 
 # the one tensor some towers, backbones and vocoders take, under a name that does not tell its shape
-_UNNAMED_INPUTS = ("hidden_states", "spectrogram", "mel_spectrogram", "latents", "inputs", "image")
+_UNNAMED_INPUTS = ("hidden_states", "spectrogram", "mel_spectrogram", "latents", "inputs", "image", "context")
+_UNNAMED_MASKS = ("attention_mask", "mask")
 _FRAMES = 100  # a sequence of feature frames: one second at the usual 10 ms hop
 
 
@@ -446,11 +450,12 @@ def _first_layer(model: Any) -> Any:
 
 
 def _by_first_layer(model: Any, cfg: Any, batch: int, seq: int) -> list[dict[str, Any]]:
-    """For a forward whose only required input is one of ``_UNNAMED_INPUTS``: its shapes as the
-    model's first layer reads them, in the order to try: a Conv2d's image [batch, C, H, W] at the
-    configured size; a Conv1d's raw audio [batch, C, 16000] (one second at 16 kHz) when it takes
-    one or two channels, else feature frames [batch, C, 100] or [batch, 100, C]; a Linear's
-    [batch, seq, features]. Empty when the forward needs more, or the model has no such layer."""
+    """For a forward whose only required input is one of ``_UNNAMED_INPUTS`` (and perhaps its
+    mask): its shapes as the model's first layer reads them, in the order to try: a Conv2d's
+    image [batch, C, H, W] at the configured size; a Conv1d's raw audio [batch, C, 16000] (one
+    second at 16 kHz) when it takes one or two channels, else feature frames [batch, C, 100] or
+    [batch, 100, C]; a Linear's [batch, seq, features]; a mask of ones over its positions.
+    Empty when the forward needs more, or the model has no such layer."""
     import inspect
 
     import torch
@@ -458,19 +463,25 @@ def _by_first_layer(model: Any, cfg: Any, batch: int, seq: int) -> list[dict[str
     params = inspect.signature(model.forward).parameters
     required = [n for n, p in params.items() if p.default is inspect.Parameter.empty
                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    if len(required) != 1 or required[0] not in _UNNAMED_INPUTS:
+    masks = [n for n in required if n in _UNNAMED_MASKS]
+    if len(required) - len(masks) != 1 or required[0] not in _UNNAMED_INPUTS:
         return []
     name = required[0]
     first = _first_layer(model)
-    if isinstance(first, torch.nn.Conv2d):
+    shapes: list[tuple[tuple[int, ...], int]]  # (the input's shape, its length for a mask)
+    if isinstance(first, torch.nn.Conv2d) and not masks:
         _, _, h, w = _image(cfg, batch)
-        return [{name: (batch, first.in_channels, h, w)}]
-    if isinstance(first, torch.nn.Conv1d):
+        shapes = [((batch, first.in_channels, h, w), 0)]
+    elif isinstance(first, torch.nn.Conv1d):
         c = first.in_channels
-        return [{name: (batch, c, 16000)}] if c <= 2 else [{name: (batch, c, _FRAMES)}, {name: (batch, _FRAMES, c)}]
-    if isinstance(first, torch.nn.Linear):
-        return [{name: (batch, seq, first.in_features)}]
-    return []
+        shapes = ([((batch, c, 16000), 16000)] if c <= 2 else
+                  [((batch, c, _FRAMES), _FRAMES), ((batch, _FRAMES, c), _FRAMES)])
+    elif isinstance(first, torch.nn.Linear):
+        shapes = [((batch, seq, first.in_features), seq)]
+    else:
+        return []
+    # a mask beside it (Idefics2's perceiver): one entry per position of the sequence it reads, all real
+    return [{name: shape, **{m: torch.ones(batch, length, dtype=torch.long) for m in masks}} for shape, length in shapes]
 
 
 _FEATURE_MASKS = ("input_features_mask", "feature_attention_mask")  # 1 for each frame that holds audio
