@@ -20,7 +20,7 @@ from typing import Any
 from ...errors import InputError, MetaDeviceError, ModelSpecError, NncostError, first_line, require
 from ...report import Report
 from .masks import unpadded_on_meta
-from .vision import IMAGE_TOKEN_ATTRS, image_token_id, image_token_inputs, image_values, patches
+from .vision import GRIDS, IMAGE_TOKEN_ATTRS, VALUE_INPUTS, image_token_id, image_token_inputs, image_values, patches
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
 
@@ -301,9 +301,6 @@ def _sub(cfg: Any, *names: str) -> Any:
     return None
 
 
-_GRID_INPUTS = ("grid_thw", "image_grid_thw")  # real values a tower reads: kept on the CPU beside the model on meta
-# SigLIP 2's patch grid (its position table is resized to it); the Qwen Omni audio encoders' lengths
-_VALUE_INPUTS = (*_GRID_INPUTS, "spatial_shapes", "feature_lens")
 
 
 def _naflex(cfg: Any, batch: int) -> dict[str, Any]:
@@ -349,8 +346,7 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
     import torch
 
     params = inspect.signature(model.forward).parameters
-    required = {n for n, p in params.items() if p.default is inspect.Parameter.empty
-                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    required = _required(model)
     if "input_ids" in params:
         out: dict[str, Any] = {}
         if "pixel_values" in required or ("pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None
@@ -378,8 +374,9 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         if "lang_ids" in params and cfg_attr(cfg, "languages", None):  # X-MOD: the first of its languages' adapters
             out = {"input_ids": (batch, seq), **out, "lang_ids": torch.zeros(batch, dtype=torch.long)}
         return out or None
-    if "inputs_embeds" in required:  # a stack fed embeddings by the model around it
-        return {"inputs_embeds": (batch, seq, int(_sub(cfg, "hidden_size", "d_model") or 0))}
+    width = _sub(cfg, "hidden_size", "d_model")
+    if "inputs_embeds" in required and isinstance(width, int) and width > 0:  # a stack fed embeddings by the model around it
+        return {"inputs_embeds": (batch, seq, width)}
     if "flattened_patches" in params:  # Pix2Struct, Kosmos-2.5: patches of P·P·C values after their row and column
         width, count = _sub(cfg, "patch_embed_hidden_size"), _sub(cfg, "seq_len", "max_num_patches", "max_patches")
         if isinstance(width, int):
@@ -397,7 +394,7 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         return {video: (b, frames if isinstance(frames, int) else 16, c, h, w)}
     if "spatial_shapes" in params and "pixel_attention_mask" in params:  # SigLIP 2's tower alone
         return _naflex(cfg, batch)
-    grid = next((g for g in _GRID_INPUTS if g in params), None)
+    grid = next((g for g in GRIDS if g in params), None)
     if grid is not None and ("pixel_values" in params or "hidden_states" in params):
         # a Qwen2-VL-style tower alone: an image's patches and their (t, h, w) grid, a real tensor
         pixels, thw = patches(cfg, batch, _image(cfg, batch))
@@ -456,13 +453,9 @@ def _by_first_layer(model: Any, cfg: Any, batch: int, seq: int) -> list[dict[str
     second at 16 kHz) when it takes one or two channels, else feature frames [batch, C, 100] or
     [batch, 100, C]; a Linear's [batch, seq, features]; a mask of ones over its positions.
     Empty when the forward needs more, or the model has no such layer."""
-    import inspect
-
     import torch
 
-    params = inspect.signature(model.forward).parameters
-    required = [n for n, p in params.items() if p.default is inspect.Parameter.empty
-                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = _required(model)
     masks = [n for n in required if n in _UNNAMED_MASKS]
     if len(required) - len(masks) != 1 or required[0] not in _UNNAMED_INPUTS:
         return []
@@ -540,9 +533,18 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
 
 
 def _takes(model: Any, name: str) -> bool:
+    """Whether the model's forward has a parameter of this name."""
     import inspect
 
     return name in inspect.signature(model.forward).parameters
+
+
+def _required(model: Any) -> list[str]:
+    """The forward's parameters without a default (not ``*args``/``**kwargs``), in order."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters.values()
+    return [p.name for p in params if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def default_inputs(cfg: Any, task: str, batch: int, seq: int, gen: int, model: Any = None) -> dict[str, Any]:
@@ -676,7 +678,7 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
             raise ModelSpecError(f"{type(model).__name__} places its image's features at image tokens in its text, and "
                                  f"nncost cannot build them: {images}")
         try:
-            with image_values(model, text) if any(g in text for g in _VALUE_INPUTS) else contextlib.nullcontext():
+            with image_values(model, text) if any(g in text for g in VALUE_INPUTS) else contextlib.nullcontext():
                 return run(model, text)
         except NncostError as exc:
             if isinstance(exc, MetaDeviceError) and _reads_values(exc):
@@ -745,7 +747,7 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         report.notes = _built_values(report.notes, "the image's patch grid and token positions built here")
     elif isinstance(images, str):
         notes.append(f"text only, no image: {images}")
-    if not (isinstance(images, dict) and inputs is images) and any(g in inputs for g in _VALUE_INPUTS):
+    if not (isinstance(images, dict) and inputs is images) and any(g in inputs for g in VALUE_INPUTS):
         report.notes = _built_values(report.notes, "the audio lengths built here" if "feature_lens" in inputs
                                      else "the patch grid built here")
     report.frontend = "hf"

@@ -20,7 +20,8 @@ from typing import Any
 
 from ...errors import first_line
 
-__all__ = ["image_token_id", "image_token_inputs", "image_values", "patches", "IMAGE_TOKEN_ATTRS"]
+__all__ = ["image_token_id", "image_token_inputs", "image_values", "patches", "GRIDS", "IMAGE_TOKEN_ATTRS",
+           "VALUE_INPUTS"]
 
 # config attributes of models that take images as tokens inside input_ids: their inputs need as many image
 # tokens as the vision tower makes features, which the forward's signature cannot tell
@@ -66,7 +67,10 @@ def _features(out: Any) -> int:
     return sum(math.prod(t.shape[:-1]) for t in tensors)
 
 
-_GRIDS = ("image_grid_thw", "grid_thw")  # a tower that takes its image as patches and their (t, h, w) grid
+GRIDS = ("image_grid_thw", "grid_thw")  # a tower that takes its image as patches and their (t, h, w) grid
+# inputs that are values, not shapes: real CPU tensors the forward gets beside the model on meta (the grids;
+# M-RoPE's token types; image sizes; SigLIP 2's patch grid; the Qwen Omni audio encoders' lengths)
+VALUE_INPUTS = (*GRIDS, "mm_token_type_ids", "image_sizes", "spatial_shapes", "feature_lens")
 
 
 def patches(cfg: Any, batch: int, image: tuple[int, ...]) -> tuple[tuple[int, int], Any]:
@@ -115,7 +119,7 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
     if (get is None and not isinstance(queries, int)) or not hasattr(model, "get_placeholder_mask"):
         return f"{type(model).__name__} has no get_image_features and get_placeholder_mask to place an image's features"
     wants = inspect.signature(get).parameters if get is not None else {}
-    grid_name = next((g for g in _GRIDS if g in wants), None)
+    grid_name = next((g for g in GRIDS if g in wants), None)
     extra: dict[str, Any] = {}
     pixels: tuple[int, ...]
     tiles = _tiles(model, cfg, image) if "image_sizes" in wants else None
@@ -194,7 +198,7 @@ def image_values(model: Any, values: dict[str, Any]) -> Iterator[None]:
         setattr(model, name, on_cpu(getattr(model, name)))
 
     def inject(module: Any, args: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        for name in ("image_grid_thw", "grid_thw", "mm_token_type_ids", "image_sizes", "spatial_shapes", "feature_lens"):
+        for name in VALUE_INPUTS:
             if name in real and name in kwargs:
                 kwargs[name] = real[name]
         return args, kwargs
