@@ -278,11 +278,30 @@ def test_two_mac_convention():
         (dict(input_shape=(2, 4), device="tpu"), InputError, "device must be"),
         (dict(input_shape=(2, 4), dtype="float8"), InputError, "dtype must be one of"),
         (dict(input_shape=(2, 5)), InputError, "Linear failed to run on meta: .*cannot be multiplied"),
+        (dict(inputs=((2, 4),)), InputError, r"^inputs must map the forward's argument names to shapes or tensors, such "
+                                             r"as inputs=\{'x': \(1, 3, 224, 224\)\}, got a tuple"),
     ],
 )
 def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         nncost.analyze(nn.Linear(4, 3), **kwargs)
+
+
+def test_in_place_ops_on_meta_refuse_what_torch_refuses():
+    """The fast meta path of ``a += b`` checks what torch checks: b must broadcast to a's shape
+    (a longer sequence added to a shorter one is an error, never a count at a's shape)."""
+
+    class AddInPlace(nn.Module):
+        def forward(self, x, y):
+            x += y
+            return x
+
+    r = nncost.analyze(AddInPlace(), inputs={"x": (1, 8, 48), "y": (48,)})  # a bias row broadcasts
+    assert r.total.flops == 8 * 48
+    with pytest.raises(InputError, match=r"shapes \(1, 8, 48\) and \(1, 375, 48\) do not broadcast"):
+        nncost.analyze(AddInPlace(), inputs={"x": (1, 8, 48), "y": (1, 375, 48)})
+    with pytest.raises(InputError, match=r"output with shape \(1, 8, 48\) doesn't match the broadcast shape \(2, 8, 48\)"):
+        nncost.analyze(AddInPlace(), inputs={"x": (1, 8, 48), "y": (2, 8, 48)})
 
 
 def test_not_a_module():

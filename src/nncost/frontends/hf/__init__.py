@@ -19,7 +19,10 @@ from typing import Any
 
 from ...errors import InputError, MetaDeviceError, ModelSpecError, NncostError, first_line, require
 from ...report import Report
+from .attrs import cfg_attr
+from .attrs import sub_attr as _sub
 from .masks import unpadded_on_meta
+from .needs import cross_attention_image, images_attended, latent_query_image, merge_sizes, named_inputs, spectrogram_image
 from .vision import GRIDS, IMAGE_TOKEN_ATTRS, VALUE_INPUTS, image_token_id, image_token_inputs, image_values, patches
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
@@ -100,15 +103,6 @@ def _from_hub(repo_id: str) -> Path:
                              f"{hint}") from None
     finally:
         hub_logging.set_verbosity(before)
-
-
-def cfg_attr(cfg: Any, name: str, default: Any = None) -> Any:
-    """``getattr`` that a config's own checks cannot break (transformers raises on reading a
-    per-layer attribute as if it were global)."""
-    try:
-        return getattr(cfg, name, default)
-    except Exception:  # noqa: BLE001
-        return default
 
 
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
@@ -288,19 +282,6 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
     return {"count": count, "top_k": top_k, "shared": int(shared or 0)}
 
 
-def _sub(cfg: Any, *names: str) -> Any:
-    """The first of ``names`` on the config, its vision/audio/encoder/backbone sub-config, or
-    another of its sub-configs (Nemotron transcribe's ``asr_config``)."""
-    known = ("vision_config", "audio_config", "encoder_config", "backbone_config")
-    others = tuple(k for k in (getattr(cfg, "sub_configs", None) or {}) if k not in known)
-    for holder in (cfg, *(cfg_attr(cfg, k, None) for k in known + others)):
-        for n in names:
-            v = cfg_attr(holder, n) if holder is not None else None
-            if v is not None:
-                return v
-    return None
-
-
 
 
 def _naflex(cfg: Any, batch: int) -> dict[str, Any]:
@@ -322,7 +303,7 @@ def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
     """[batch, channels, height, width] at the configured size: a square of ``image_size``, or its
     (height, width) where the config gives two (ViTPose's 256x192, MGP-STR's 32x128); DepthPro's
     1536 (its 384-pixel patches at its smallest scale, 0.25)."""
-    size = _sub(cfg, "image_size", "img_size", "input_size") or 224
+    size = _sub(cfg, "image_size", "img_size", "input_size", "max_img_size") or 224  # TVP pads frames to max_img_size
     ratios, patch = cfg_attr(cfg, "scaled_images_ratios", None), cfg_attr(cfg, "patch_size", None)
     if ratios and isinstance(patch, int):  # DepthPro: patches of patch_size cut from the image at its smallest scale
         size = int(patch / min(ratios))
@@ -348,6 +329,11 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
     params = inspect.signature(model.forward).parameters
     required = _required(model)
     if "input_ids" in params:
+        image = _image(cfg, batch)
+        special = (cross_attention_image(params, cfg, batch, seq) or images_attended(params, cfg, batch, seq, image)
+                   or latent_query_image(params, cfg, batch, seq, image))
+        if special is not None:  # Llama 3.2 Vision, IDEFICS: the text cross-attends to the image; Kosmos-2's queries
+            return special
         out: dict[str, Any] = {}
         if "pixel_values" in required or ("pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None
                                           and cfg_attr(cfg, "text_config", None) is not None
@@ -363,6 +349,11 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
             frames = _sub(cfg, "num_frames", "frames_per_clip")
             out = {"input_ids": (batch, seq), **out,
                    "pixel_values_videos": (batch, frames if isinstance(frames, int) else 16, *_image(cfg, batch)[1:])}
+        audio = spectrogram_image(params, cfg, batch)
+        if audio is not None:  # a text and an audio tower side by side (CLAP)
+            out = {"input_ids": (batch, seq), **out, **audio}
+        if "input_values" in required:  # a text and an audio tower side by side (PE Audio): one second at 16 kHz
+            out = {"input_ids": (batch, seq), **out, "input_values": (batch, 16000)}
         if "qformer_input_ids" in required:  # InstructBLIP: the instruction also goes to its Q-Former
             out = {"input_ids": (batch, seq), **out, "qformer_input_ids": (batch, seq)}
         if "visual_feats" in params and isinstance(cfg_attr(cfg, "visual_feat_dim", None), int):
@@ -394,11 +385,15 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         return {video: (b, frames if isinstance(frames, int) else 16, c, h, w)}
     if "spatial_shapes" in params and "pixel_attention_mask" in params:  # SigLIP 2's tower alone
         return _naflex(cfg, batch)
+    named = named_inputs(params, required, cfg, batch, _image(cfg, batch)) or spectrogram_image(params, cfg, batch)
+    if named is not None:
+        return named
     grid = next((g for g in GRIDS if g in params), None)
     if grid is not None and ("pixel_values" in params or "hidden_states" in params):
         # a Qwen2-VL-style tower alone: an image's patches and their (t, h, w) grid, a real tensor
         pixels, thw = patches(cfg, batch, _image(cfg, batch))
-        return {"pixel_values" if "pixel_values" in params else "hidden_states": pixels, grid: thw}
+        return {"pixel_values" if "pixel_values" in params else "hidden_states": pixels, grid: thw,
+                **merge_sizes(params, cfg, batch)}
     if "pixel_values" in params:
         out = {"pixel_values": _image(cfg, batch)}
         if "task_inputs" in required:  # OneFormer: the task's prompt ("the task is semantic"), task_seq_len ids
@@ -410,15 +405,8 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         # the Qwen Omni audio encoders: the batch's features side by side, [mel, frames], and each one's length (real)
         mel = _sub(cfg, "num_mel_bins") or 128
         return {"input_features": (int(mel), 3000 * batch), "feature_lens": torch.tensor([3000] * batch)}
-    if "input_features" in params:  # a speech encoder: 30 s of log-mel frames (10 ms hop); the layout is tried both ways
-        mel = _sub(cfg, "num_mel_bins", "n_mels", "feature_size", "feature_projection_input_dim")
-        positions = _sub(cfg, "max_source_positions")
-        frames = 2 * positions if isinstance(positions, int) else 3000  # Whisper-style encoders halve the frames
-        mel = int(mel) if isinstance(mel, int) else 80
-        stack = _sub(cfg, "num_stacked_frames")
-        if isinstance(stack, int) and stack > 1:  # low frame rate (Paraformer, Fun-ASR): frames stacked stack at a time
-            mel, frames = mel * stack, frames // stack
-        return _feature_masks(model, {"input_features": (batch, mel, frames)}, frames)
+    if "input_features" in params:
+        return _speech(model, cfg, batch)
     context, channels = cfg_attr(cfg, "context_length", None), cfg_attr(cfg, "num_input_channels", None)
     if "past_values" in params and isinstance(context, int) and isinstance(channels, int):  # a time-series model
         return {"past_values": (batch, context, channels)}
@@ -431,6 +419,23 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
         return out
     shaped = _by_first_layer(model, cfg, batch, seq)
     return shaped[0] if shaped else None
+
+
+def _speech(model: Any, cfg: Any, batch: int, seq: int | None = None) -> dict[str, Any]:
+    """A speech encoder's ``input_features``: 30 s of log-mel frames (10 ms hop), [batch, mel,
+    frames] (the other layout is tried after), with the frame mask its forward takes; beside
+    ``seq`` text tokens that each carry ``audio_length_per_tok`` frames (Voxtral Realtime adds
+    each token's audio to its embedding), the frames of those tokens."""
+    mel = _sub(cfg, "num_mel_bins", "n_mels", "feature_size", "feature_projection_input_dim")
+    positions, per_token = _sub(cfg, "max_source_positions"), cfg_attr(cfg, "audio_length_per_tok", None)
+    frames = 2 * positions if isinstance(positions, int) else 3000  # Whisper-style encoders halve the frames
+    if seq is not None and isinstance(per_token, int) and per_token > 0:
+        frames = seq * per_token
+    mel = int(mel) if isinstance(mel, int) else 80
+    stack = _sub(cfg, "num_stacked_frames")
+    if isinstance(stack, int) and stack > 1:  # low frame rate (Paraformer, Fun-ASR): frames stacked stack at a time
+        mel, frames = mel * stack, frames // stack
+    return _feature_masks(model, {"input_features": (batch, mel, frames)}, frames)
 
 
 # the one tensor some towers, backbones and vocoders take, under a name that does not tell its shape
@@ -462,7 +467,11 @@ def _by_first_layer(model: Any, cfg: Any, batch: int, seq: int) -> list[dict[str
     name = required[0]
     first = _first_layer(model)
     shapes: list[tuple[tuple[int, ...], int]]  # (the input's shape, its length for a mask)
-    if isinstance(first, torch.nn.Conv2d) and not masks:
+    mel = _sub(cfg, "input_size", "input_feat_size", "num_mel_bins", "n_mels")
+    if isinstance(first, torch.nn.Conv2d) and first.in_channels == 1 and isinstance(mel, int):
+        # a speech encoder that subsamples its log-mel frames with a Conv2d over (time, mel) (Phi-4's, NeMo's)
+        shapes = [((batch, _FRAMES, mel), _FRAMES)]
+    elif isinstance(first, torch.nn.Conv2d) and not masks:
         _, _, h, w = _image(cfg, batch)
         shapes = [((batch, first.in_channels, h, w), 0)]
     elif isinstance(first, torch.nn.Conv1d):
@@ -521,14 +530,43 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
     ids, books = inputs.get("input_ids"), cfg_attr(cfg, "num_codebooks", None)
     if isinstance(ids, tuple) and len(ids) == 2 and isinstance(books, int) and books > 1:
         out.append({**inputs, "input_ids": (ids[0] * books, ids[1])})
+    delays = _sub(cfg, "delay_pattern")  # Dia: the audio tokens of each step, one per codebook (delayed)
+    books = len(delays) if isinstance(delays, list) else cfg_attr(cfg, "num_channels") if cfg.model_type == "dia_decoder" else None
+    if isinstance(books, int) and books > 1:
+        name = "decoder_input_ids" if "decoder_input_ids" in inputs and _takes(model, "decoder_input_ids") else "input_ids"
+        steps = inputs.get(name)
+        if isinstance(steps, tuple) and len(steps) == 2:
+            out.append({**{k: v for k, v in inputs.items() if k == name or _takes(model, k)}, name: (*steps, books)})
     if isinstance(ids, tuple) and "input_ids" in error and _takes(model, "inputs_embeds"):  # a stack fed embeddings
         width = _sub(cfg, "hidden_size", "d_model")
         if isinstance(width, int):
             out.append({**{k: v for k, v in inputs.items() if k != "input_ids"}, "inputs_embeds": (*ids, width)})
+    multiple = re.search(r"length (\d+) is not a multiple of (\d+)", error)
+    if isinstance(values, tuple) and multiple:  # audio its feature extractor pads to a multiple of its hop (Muse Spark)
+        hop = int(multiple.group(2))
+        out.append({**inputs, "input_values": (*values[:-1], -(-values[-1] // hop) * hop)})
+    d_model = cfg_attr(cfg, "d_model", None)
+    if "config.d_model" in error and isinstance(d_model, int) and len(inputs) == 1:
+        # Perceiver without a preprocessor: its inputs are already d_model wide, [batch, seq, d_model]
+        only = next(iter(inputs))
+        out.append({only: (batch, seq, d_model)})
+    channels = re.search(r"expected input with (\d+) channels, got shape \[(\d+), (\d+), (\d+)\]", error)
+    if channels and len(inputs) == 1 and int(channels.group(4)) == int(channels.group(1)):
+        # a Conv1d read it first, channels first: the same tensor as [batch, channels, length] (Mimi's decoder)
+        only = next(iter(inputs))
+        if isinstance(inputs[only], tuple) and len(inputs[only]) == 3:
+            b, length, c = inputs[only]
+            out.append({only: (b, c, length)})
     if len(inputs) == 1:  # the other shapes its first layer could read
         out.extend(other for other in _by_first_layer(model, cfg, batch, seq) if other != inputs)
-    if "pixel_values" not in inputs and "pixel_values" in error and _takes(model, "pixel_values"):
-        out.append({**inputs, "pixel_values": _image(cfg, batch)})
+    if "pixel_values" not in inputs and ("pixel_values" in error or "NoneType" in error) and _takes(model, "pixel_values"):
+        # an image beside the text (ViLT), or a clip of its frames (TVP: its forward hands a missing one on as None)
+        frames, image = _sub(cfg, "num_frames"), _image(cfg, batch)
+        out.append({**inputs, "pixel_values": (batch, frames, *image[1:]) if isinstance(frames, int) else image})
+    if "input_features" not in inputs and ("input_features" in error or "NoneType" in error) and _takes(model, "input_features"):
+        # speech beside the text (Voxtral Realtime; CLVP, whose forward hands its missing features on as None)
+        speech = {**inputs, **_speech(model, cfg, batch, seq if "input_ids" in inputs else None)}
+        out.extend([speech, *_other_layouts(model, cfg, speech, "", batch, seq)[:1]])
     return out
 
 
@@ -641,17 +679,37 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                          f"{cfg.model_type} {task} model")
     text = default_inputs(cfg, task, batch, seq, gen, model)
     images: dict[str, Any] | str | None = None
-    if any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS) and ("pixel_values" not in text or "input_ids" in text):
+    # the text cross-attends to the image (Llama 3.2 Vision, IDEFICS), or its features go where a mask says
+    # (Kosmos-2): no image tokens to place
+    crossed = any(k in text for k in ("cross_attention_mask", "image_attention_mask", "image_embeds_position_mask"))
+    if any(hasattr(cfg, a) for a in IMAGE_TOKEN_ATTRS) and ("pixel_values" not in text or "input_ids" in text) and not crossed:
         images = image_token_inputs(model, cfg, batch, seq, _image(cfg, batch))
         if isinstance(images, dict):  # what else the forward needs beside them (InstructBLIP's Q-Former ids)
             images = {**{k: v for k, v in text.items() if k not in images and k != "input_ids"}, **images}
     inputs = images if isinstance(images, dict) else text
 
+    lenient = False
+
     def run(model: Any, inputs: dict[str, Any], **extra: Any) -> Report:
+        nonlocal lenient
         try:
             with unpadded_on_meta():
                 return analyze(model, inputs=inputs, dtype=tdtype, name=f"hf:{name}", **{**options, **extra})
         except NncostError as exc:
+            broken = re.search(r"'(\w*Output\w*)' object has no attribute '(\w+)'", str(exc))
+            if broken and not lenient:
+                # transformers builds its output object from a field its inner model's output lacks (Llama 4's
+                # image_outputs in 5.24), after all its computation: that field read as None
+                lenient = True
+                try:
+                    with _lenient_outputs():
+                        report = run(model, inputs, **extra)
+                finally:
+                    lenient = False
+                notes.append(f"transformers' {type(model).__name__} reads a field its inner output lacks "
+                             f"({broken.group(1)}.{broken.group(2)}) when it builds its own output, after its "
+                             "computation: read as None")
+                return report
             if "get_seq_length" not in str(exc) or not cfg_attr(model.config, "use_cache", False):
                 raise
         # a hybrid whose layers here are all recurrent: transformers' cache cannot tell a length without an
@@ -673,7 +731,8 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
             except NncostError as exc:  # its forward refuses the image: the text alone, and why
                 images = f"its forward with an image failed ({str(exc).split(': ', 1)[-1][:160]})"
         inputs = text
-        if isinstance(images, str) and "pixel_values" in text and "input_ids" in text and image_token_id(cfg) is not None:
+        if (isinstance(images, str) and "pixel_values" in text and "input_ids" in text and image_token_id(cfg) is not None
+                and not crossed):
             # it needs its image, placed at image tokens: without them its features would go nowhere, uncounted
             raise ModelSpecError(f"{type(model).__name__} places its image's features at image tokens in its text, and "
                                  f"nncost cannot build them: {images}")
@@ -693,6 +752,13 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                 except NncostError:
                     continue
             inputs = text
+            missing = [n for n in _required(model) if n not in text]
+            if missing and "required positional argument" in str(exc):
+                # a part fed by the model around it (SAM's decoders, a codec's semantic branch): no config tells these
+                raise ModelSpecError(f"{type(model).__name__}'s forward requires {', '.join(missing)}, which its config "
+                                     "does not describe (the model that uses it, or its processor, makes them): analyse "
+                                     "that model, or build this one and give them to nncost.analyze(model, inputs=...)"
+                                     ) from None
             null = [a for a in IMAGE_TOKEN_ATTRS if hasattr(cfg, a) and cfg_attr(cfg, a, None) is None]
             if "pixel_values" in text and null and not isinstance(images, dict):  # BLIP-2's default config: no token to place it
                 raise ModelSpecError(f"{type(model).__name__} places its image's features at image tokens, but its "
@@ -747,9 +813,19 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         report.notes = _built_values(report.notes, "the image's patch grid and token positions built here")
     elif isinstance(images, str):
         notes.append(f"text only, no image: {images}")
+    if crossed and inputs is text:
+        *_, channels, height, width = text["pixel_values"]
+        tiles = text["pixel_values"][2] if len(text["pixel_values"]) == 6 else None
+        how = (f", one tile of the {tiles} its vision tower runs (the processor pads every image to {tiles} tiles)"
+               if tiles else "")
+        queries = text.get("image_embeds_position_mask")
+        notes.append(f"one image of {channels}x{height}x{width} per sequence{how}, cross-attended by the {seq:,} text tokens"
+                     if queries is None else
+                     f"one image of {channels}x{height}x{width} per sequence, as its {int(queries[0].sum()):,} latent "
+                     f"queries at the positions image_embeds_position_mask marks, before the {seq:,} text tokens")
     if not (isinstance(images, dict) and inputs is images) and any(g in inputs for g in VALUE_INPUTS):
-        report.notes = _built_values(report.notes, "the audio lengths built here" if "feature_lens" in inputs
-                                     else "the patch grid built here")
+        lengths = any(k in inputs for k in ("feature_lens", "chunk_sample_lengths"))
+        report.notes = _built_values(report.notes, "the audio lengths built here" if lengths else "the patch grid built here")
     report.frontend = "hf"
     report.notes[:0] = notes
     report.extra["hf"] = {"model_type": cfg.model_type, "task": task, "class": type(model).__name__}
@@ -764,6 +840,24 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
                                        flops=options.get("flops", "seed"), group_size=group_size,
                                        device_memory=device_memory, max_positions=positions)
     return report
+
+
+@contextlib.contextmanager
+def _lenient_outputs() -> Iterator[None]:
+    """A block in which a transformers ``ModelOutput`` answers None for a public attribute it
+    lacks, as it does for a field it has that is unset (private and dunder names still raise)."""
+    from transformers.utils.generic import ModelOutput
+
+    def missing(obj: Any, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return None
+
+    ModelOutput.__getattr__ = missing  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del ModelOutput.__getattr__  # type: ignore[attr-defined]
 
 
 def _built_values(report_notes: list[str], what: str) -> list[str]:

@@ -20,7 +20,7 @@ import torch
 
 from ... import formulas as fm
 from ...report import Report
-from . import cfg_attr
+from .attrs import cfg_attr
 from .serving import serving_memory
 
 __all__ = ["llm_view"]

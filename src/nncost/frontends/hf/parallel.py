@@ -27,7 +27,7 @@ import torch
 from ...errors import InputError
 from ...formulas.memory import PRECISIONS, ZERO_STAGES, pipeline_in_flight, training_state_bytes, zero_per_rank
 from ...report import Report
-from . import cfg_attr
+from .attrs import cfg_attr
 
 __all__ = ["check_parallel", "parallel_memory"]
 

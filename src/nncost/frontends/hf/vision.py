@@ -69,8 +69,10 @@ def _features(out: Any) -> int:
 
 GRIDS = ("image_grid_thw", "grid_thw")  # a tower that takes its image as patches and their (t, h, w) grid
 # inputs that are values, not shapes: real CPU tensors the forward gets beside the model on meta (the grids;
-# M-RoPE's token types; image sizes; SigLIP 2's patch grid; the Qwen Omni audio encoders' lengths)
-VALUE_INPUTS = (*GRIDS, "mm_token_type_ids", "image_sizes", "spatial_shapes", "feature_lens")
+# M-RoPE's token types; image sizes; SigLIP 2's and MiniCPM-V's patch grids, Gemma 4's patch positions and
+# VideoLLaMA 3's merge sizes; audio lengths (Qwen Omni, dots.3 note); where Kosmos-2 places its image)
+VALUE_INPUTS = (*GRIDS, "mm_token_type_ids", "image_sizes", "spatial_shapes", "target_sizes", "pixel_position_ids",
+                "merge_sizes", "feature_lens", "chunk_sample_lengths", "image_embeds_position_mask")
 
 
 def patches(cfg: Any, batch: int, image: tuple[int, ...]) -> tuple[tuple[int, int], Any]:

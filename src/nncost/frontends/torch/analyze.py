@@ -510,6 +510,10 @@ def analyze(
             args.extend(tuple(s) for s in input_shape)  # type: ignore[union-attr]
         else:
             raise ShapeError(f"input_shape must be a shape like (1, 3, 224, 224) or a list of shapes, got {input_shape!r}")
+    if inputs is not None and not isinstance(inputs, Mapping):
+        raise InputError(f"inputs must map the forward's argument names to shapes or tensors, such as "
+                         f"inputs={{'x': (1, 3, 224, 224)}}, got a {type(inputs).__name__}; positional inputs go after the "
+                         f"model: analyze(model, (1, 3, 224, 224))")
     kw: dict[str, Any] = {**(inputs or {}), **kwargs}
     if isinstance(model, torch.jit.ScriptModule):
         raise InputError(f"{type(model).__name__} is a TorchScript module (torch.jit.script/trace), which runs below the "

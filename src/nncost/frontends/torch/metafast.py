@@ -42,6 +42,18 @@ def _inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return args[0]
 
 
+def _binary_inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """``a.add_(b)`` and kin: ``a`` itself, where ``b`` broadcasts to its shape and the result's
+    type can be written into it (as torch checks: a shape or type it refuses is refused here too)."""
+    a = args[0]
+    out = _binary(args, kwargs)
+    if out.shape != a.shape:
+        raise RuntimeError(f"output with shape {tuple(a.shape)} doesn't match the broadcast shape {tuple(out.shape)}")
+    if not torch.can_cast(out.dtype, a.dtype):
+        raise RuntimeError(f"result type {out.dtype} can't be cast to the desired output type {a.dtype}")
+    return a
+
+
 def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     a, b = args[0], args[1]
     if not isinstance(b, torch.Tensor):
@@ -87,6 +99,9 @@ def _layer_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     x, ns = args[0], args[1]
     if tuple(x.shape[x.dim() - len(ns):]) != tuple(ns):
         raise RuntimeError(f"layer norm over {list(ns)} got input of shape {list(x.shape)}")
+    for name, t in (("weight", args[2] if len(args) > 2 else None), ("bias", args[3] if len(args) > 3 else None)):
+        if isinstance(t, torch.Tensor) and tuple(t.shape) != tuple(ns):
+            raise RuntimeError(f"layer norm over {list(ns)} got a {name} of shape {list(t.shape)}")
     axis = x.dim() - len(ns)
     stat = tuple(x.shape[:axis]) + (1,) * len(ns)
     f = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
@@ -95,10 +110,13 @@ def _layer_norm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
 
 
 def _addmm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-    a, b = args[1], args[2]
+    bias, a, b = args[0], args[1], args[2]
     if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
-    return torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
+    out = torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
+    if isinstance(bias, torch.Tensor) and _binary((out, bias), {}).shape != out.shape:
+        raise RuntimeError(f"addmm: a bias of shape {list(bias.shape)} does not broadcast to {list(out.shape)}")
+    return out
 
 
 def _mm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -110,7 +128,9 @@ def _mm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
 
 def _convolution(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     """aten.convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)."""
-    x, w = args[0], args[1]
+    x, w, bias = args[0], args[1], args[2]
+    if isinstance(bias, torch.Tensor) and bias.dtype != x.dtype:
+        raise RuntimeError(f"Input type ({x.dtype}) and bias type ({bias.dtype}) should be the same")
     nd = w.dim() - 2
     # a one-element list stands for every spatial dim, as aten.convolution takes it (padding="valid" is [0])
     stride, padding, dilation, out_pad = (list(v) * nd if len(v) == 1 else v for v in (args[3], args[4], args[5], args[7]))
@@ -227,7 +247,7 @@ for _n in _UNARY:
 for _n in _BINARY:
     FAST_META[getattr(aten, _n)] = _binary
     if hasattr(aten, _n + "_"):
-        FAST_META[getattr(aten, _n + "_")] = _inplace
+        FAST_META[getattr(aten, _n + "_")] = _binary_inplace
 FAST_META[aten.convolution] = _convolution
 FAST_META[aten.native_batch_norm] = _batch_norm
 FAST_META[aten._native_batch_norm_legit_no_training] = _batch_norm_no_training
