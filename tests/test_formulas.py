@@ -381,6 +381,18 @@ def test_embedding_is_free_and_has_params():
     assert fm.embedding_params(30522, 768) == 30522 * 768
 
 
+def test_embedding_bag_reduces_each_bag():
+    # 100 ids in 8 bags of rows of 64: 92 steps of a row
+    assert fm.embedding_bag(100, 8, 64, "sum") == Cost(0, (100 - 8) * 64)
+    assert fm.embedding_bag(100, 8, 64, "sum", weighted=True) == Cost(100 * 64, (100 - 8) * 64 + 100 * 64)
+    assert fm.embedding_bag(100, 8, 64, "mean") == Cost(0, (100 - 8) * 64 + 8 * 64)
+    assert fm.embedding_bag(100, 8, 64, "max") == Cost(0, (100 - 8) * 64)
+    assert fm.embedding_bag_backward(100, 8, 64, "mean") == Cost(0, 100 * 64 * 2)
+    assert fm.embedding_bag_backward(100, 8, 64, "max") == Cost(0, 8 * 64)
+    with pytest.raises(ShapeError, match="embedding_bag mode must be one of sum, mean, max, got 'min'"):
+        fm.embedding_bag(100, 8, 64, "min")
+
+
 def test_two_mac_convention():
     assert FlopsConvention.TWO_MAC.apply(Cost(10, 7)) == Cost(10, 20)
     assert FlopsConvention.SEED.apply(Cost(10, 7)) == Cost(10, 7)

@@ -272,3 +272,66 @@ def test_a_video_beside_the_text_when_the_forward_hands_on_none():
     assert _inputs(r) == [("input_ids", [1, 8], "int64"), ("pixel_values", [1, 2, 3, 64, 64], "float32")]
     stem = _layers(r)["vision_model.backbone.embedder.embedder.convolution"]
     assert stem.macs == 2 * 8 * 3 * 7 * 7 * 32 * 32  # frames · C_out·C_in·k² · (64/2)²
+
+
+def test_a_speech_tower_with_no_mel_bins_in_its_config_gets_its_feature_extractors():
+    """Gemma 4's audio config names no mel bins; its feature extractor (built with its defaults,
+    no file read) has 128: 30 s of them, subsampled 4x by two stride-2 convs."""
+    from nncost.frontends.hf.needs import extractor_mel_bins
+
+    cfg = tf.AutoConfig.for_model("gemma4_audio", num_hidden_layers=1)
+    assert extractor_mel_bins(cfg) == tf.Gemma4AudioFeatureExtractor().feature_size == 128  # via gemma4, its parent
+    assert extractor_mel_bins(tf.AutoConfig.for_model("wav2vec2")) is None  # raw audio: no mel bins
+    r = analyze_hf(_config("gemma4_audio", num_hidden_layers=1), seq=8)
+    assert _inputs(r)[0] == ("input_features", [1, 3000, 128], "float32")
+    # 750 frames · (32 channels · 128/4 mel) · hidden 1024
+    assert _layers(r)["subsample_conv_projection.input_proj_linear"].macs == 750 * (32 * 32) * 1024
+
+
+def test_a_timm_tower_gets_its_own_input_size():
+    pytest.importorskip("timm")
+    from nncost.frontends.hf.needs import timm_input_size
+
+    # PE Video's vision tower, two configs down: timm's vit_pe_core_large_patch14_336 takes 336 x 336
+    assert timm_input_size(tf.AutoConfig.for_model("pe_video")) == (336, 336)
+    assert timm_input_size(tf.AutoConfig.for_model("llama")) is None
+
+
+def test_more_layouts_tried_after_a_refusal():
+    # Kyutai: a text token and one per codebook at each step, summed into one embedding
+    r = analyze_hf(_config("kyutai_speech_to_text", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, num_key_value_heads=2, head_dim=16, vocab_size=100, codebook_vocab_size=17,
+                           num_codebooks=4, audio_pad_token_id=100 + 4 * 17, audio_bos_token_id=16), seq=8)
+    assert _inputs(r) == [("input_ids", [1, 8, 4 + 1], "int64")]
+    # SpeechT5's base model has no pre-nets: hidden states in, on both sides
+    r = analyze_hf(_config("speecht5", hidden_size=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                           decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64), seq=8)
+    assert _inputs(r) == [("input_values", [1, 8, 32], "float32"), ("decoder_input_values", [1, 1, 32], "float32")]
+    assert _layers(r)["encoder.wrapped_encoder.layers.0.attention.q_proj"].macs == 8 * 32 * 32
+    # Janus's VQ tokenizer is made for num_patches² tokens (4x4 here, downsampled 2x: an 8-pixel image)
+    r = analyze_hf(_config("janus_vqgan", base_channels=32, channel_multiplier=[1, 1], num_res_blocks=1, latent_channels=32,
+                           embed_dim=4, num_embeddings=16, num_patches=4, projection_dim=16, image_token_embed_dim=16), seq=8)
+    assert _inputs(r) == [("pixel_values", [1, 3, 8, 8], "float32")]
+    assert _layers(r)["encoder.conv_in"].macs == 32 * 3 * 3 * 3 * 8 * 8  # C_out·C_in·k²·H·W
+
+
+def test_grid_towers_take_their_patches_in_the_form_their_embedding_reads():
+    side = 224 // 4  # a 224-pixel square (no size in these configs) in patches of 4
+    # Kimi K2.5: a Conv2d patch embedding, each patch a small image
+    r = analyze_hf(_config("kimi_k25_vision", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, patch_size=4), seq=8)
+    assert _inputs(r) == [("pixel_values", [side * side, 3, 4, 4], "float32"), ("grid_thw", [1, 3], "int64")]
+    assert _layers(r)["patch_embed.proj"].macs == side * side * 3 * 4 * 4 * 32
+    # PaddleOCR-VL: all of them as one sequence of such images
+    r = analyze_hf(_config("paddleocr_vl_vision", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, patch_size=4, image_size=32), seq=8)
+    assert _inputs(r) == [("pixel_values", [1, 8 * 8, 3, 4, 4], "float32"), ("grid_thw", [1, 3], "int64")]
+    # Molmo 2: a Linear over patches cut beforehand, [batch, patches, C·P²]
+    r = analyze_hf(_config("molmo2_vision", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, patch_size=4, image_size=[32, 32]), seq=8)
+    assert _inputs(r) == [("pixel_values", [1, 8 * 8, 3 * 4 * 4], "float32")]
+    assert _layers(r)["patch_embedding"].macs == 64 * 48 * 32
+    # Muse Spark: two frames per temporal patch (patch_temporal), merged 2x2 (merge_size)
+    r = analyze_hf(_config("muse_spark_vision", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, patch_size=4), seq=8)
+    assert _inputs(r) == [("pixel_values", [side * side, 3 * 2 * 4 * 4], "float32"), ("grid_thw", [1, 3], "int64")]

@@ -130,6 +130,27 @@ def test_interpolation_gradient_is_its_adjoint(device):
 
 
 @pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_embedding_bags_reduce_their_rows(device):
+    """nn.EmbeddingBag (aten._embedding_bag and its backward ops): 5 ids in bags of 2 and 3, rows of 4."""
+    ids, offsets = torch.tensor([1, 2, 3, 4, 5]), torch.tensor([0, 2])
+    r = nncost.analyze(nn.EmbeddingBag(10, 4, mode="sum"), torch.tensor([[1, 2, 3], [4, 5, 6]]), backward=True, device=device)
+    assert (r.total.macs, r.total.flops) == (0, (6 - 2) * 4)  # (ids − bags) · dim adds: 2 bags of 3
+    assert r.total.backward_flops == 6 * 4  # each id's row gradient added into the table
+    r = nncost.analyze(nn.EmbeddingBag(10, 4, mode="mean"), ids, offsets=offsets, backward=True, device=device)
+    assert r.total.flops == (5 - 2) * 4 + 2 * 4  # the sum's adds, a divide per bag element
+    assert r.total.backward_flops == 5 * 4 * 2  # add and divide by its bag's size, per id and element
+    r = nncost.analyze(nn.EmbeddingBag(10, 4, mode="max"), ids, offsets=offsets, backward=True, device=device)
+    assert r.total.flops == (5 - 2) * 4 and r.total.backward_flops == 2 * 4  # comparisons; each bag's maxima get it
+    weights = torch.rand(5, requires_grad=True)
+    r = nncost.analyze(nn.EmbeddingBag(10, 4, mode="sum"), ids, offsets=offsets, per_sample_weights=weights,
+                       backward=True, device=device)
+    assert (r.total.macs, r.total.flops) == (5 * 4, (5 - 2) * 4 + 5 * 4)  # a dot product per bag: muls and adds
+    # the table's gradient (add and weight: 5·4·2) and each weight's (its row · its bag's gradient: 2·4 − 1)
+    assert r.total.backward_flops == 5 * 4 * 2 + 5 * (2 * 4 - 1)
+    assert not r.unsupported
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
 def test_replication_pad_gradient_adds_the_padding(device):
     x = torch.randn(1, 2, 4, 4, requires_grad=True)
     r = nncost.analyze(nn.ReplicationPad2d(1), x, backward=True, device=device)

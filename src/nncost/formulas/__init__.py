@@ -28,7 +28,7 @@ from .elementwise import (
 from .linear import addbmm, addmm, einsum, grouped_matmul, linear, linear_params, matmul, matmul_shape, scaled_matmul, sparse_matmul
 from .llm import kv_cache_bytes, kv_cache_bytes_layers, quantized_weight_bytes, rule_2n, rule_6n, rule_kaplan, rule_palm, weight_bytes
 from .memory import float_dtype, gather_read_bytes, intensity, tensor_bytes, training_state_bytes
-from .misc import embedding, embedding_params, interpolate
+from .misc import EMBEDDING_BAG_MODES, embedding, embedding_bag, embedding_bag_backward, embedding_params, interpolate
 from .norm import batch_norm, batch_norm_params, fold_bn_params, group_norm, layer_norm, norm_backward, rms_norm
 from .pool import adaptive_pool, adaptive_pool_backward, pool, pool_backward, pool_output_shape
 from .rnn import RnnSpec, rnn, rnn_params, rnn_step
@@ -77,6 +77,9 @@ __all__ = [
     "einsum",
     "elementwise",
     "embedding",
+    "embedding_bag",
+    "embedding_bag_backward",
+    "EMBEDDING_BAG_MODES",
     "embedding_params",
     "fft",
     "fft_nd",

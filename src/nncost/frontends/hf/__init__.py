@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -22,7 +23,16 @@ from ...report import Report
 from .attrs import cfg_attr
 from .attrs import sub_attr as _sub
 from .masks import unpadded_on_meta
-from .needs import cross_attention_image, images_attended, latent_query_image, merge_sizes, named_inputs, spectrogram_image
+from .needs import (
+    cross_attention_image,
+    extractor_mel_bins,
+    images_attended,
+    latent_query_image,
+    merge_sizes,
+    named_inputs,
+    spectrogram_image,
+    timm_input_size,
+)
 from .vision import GRIDS, IMAGE_TOKEN_ATTRS, VALUE_INPUTS, image_token_id, image_token_inputs, image_values, patches
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
@@ -287,8 +297,6 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
 def _naflex(cfg: Any, batch: int) -> dict[str, Any]:
     """SigLIP 2's native-resolution inputs for a square image of its ``num_patches``: the patches
     as [batch, patches, channels · patch²], a mask of ones, and the real (height, width) grid."""
-    import math
-
     import torch
 
     count = _sub(cfg, "num_patches") or 256
@@ -302,8 +310,10 @@ def _naflex(cfg: Any, batch: int) -> dict[str, Any]:
 def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
     """[batch, channels, height, width] at the configured size: a square of ``image_size``, or its
     (height, width) where the config gives two (ViTPose's 256x192, MGP-STR's 32x128); DepthPro's
-    1536 (its 384-pixel patches at its smallest scale, 0.25)."""
-    size = _sub(cfg, "image_size", "img_size", "input_size", "max_img_size") or 224  # TVP pads frames to max_img_size
+    1536 (its 384-pixel patches at its smallest scale, 0.25); a timm tower's own input size (PE
+    Video's ViT at 336)."""
+    # TVP pads frames to max_img_size
+    size = _sub(cfg, "image_size", "img_size", "input_size", "max_img_size") or timm_input_size(cfg) or 224
     ratios, patch = cfg_attr(cfg, "scaled_images_ratios", None), cfg_attr(cfg, "patch_size", None)
     if ratios and isinstance(patch, int):  # DepthPro: patches of patch_size cut from the image at its smallest scale
         size = int(patch / min(ratios))
@@ -426,7 +436,7 @@ def _speech(model: Any, cfg: Any, batch: int, seq: int | None = None) -> dict[st
     frames] (the other layout is tried after), with the frame mask its forward takes; beside
     ``seq`` text tokens that each carry ``audio_length_per_tok`` frames (Voxtral Realtime adds
     each token's audio to its embedding), the frames of those tokens."""
-    mel = _sub(cfg, "num_mel_bins", "n_mels", "feature_size", "feature_projection_input_dim")
+    mel = _sub(cfg, "num_mel_bins", "n_mels", "feature_size", "feature_projection_input_dim") or extractor_mel_bins(cfg)
     positions, per_token = _sub(cfg, "max_source_positions"), cfg_attr(cfg, "audio_length_per_tok", None)
     frames = 2 * positions if isinstance(positions, int) else 3000  # Whisper-style encoders halve the frames
     if seq is not None and isinstance(per_token, int) and per_token > 0:
@@ -506,10 +516,10 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
     import torch
 
     out = []
+    first = _first_layer(model)
     features, values = inputs.get("input_features"), inputs.get("input_values")
     if isinstance(features, tuple) and len(features) == 3 and cfg.model_type != "whisper":
         out.append(_feature_masks(model, {**inputs, "input_features": (features[0], features[2], features[1])}, features[2]))
-        first = _first_layer(model)
         width = first.in_features if isinstance(first, torch.nn.Linear) else None
         if width and width != features[1] and width % features[1] == 0:  # frames stacked into its first Linear (Granite 5)
             frames = features[2] * features[1] // width
@@ -523,6 +533,17 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
     if isinstance(values, tuple) and len(values) == 2:
         out.append({**inputs, "input_values": (values[0], 1, values[1])})
     pixels = inputs.get("pixel_values")
+    patch, channels = _sub(cfg, "patch_size"), _sub(cfg, "num_channels", "in_channels") or 3
+    if (isinstance(pixels, tuple) and len(pixels) == 2 and isinstance(patch, int)
+            and pixels[1] == channels * patch * patch and any(g in inputs for g in GRIDS)):
+        # a grid tower whose patch embedding is a Conv2d: each patch as a small image, [patches, C, P, P] (Kimi K2.5),
+        # or all of them as one sequence of such images, [1, patches, C, P, P] (PaddleOCR-VL)
+        out.append({**inputs, "pixel_values": (pixels[0], channels, patch, patch)})
+        out.append({**inputs, "pixel_values": (1, pixels[0], channels, patch, patch)})
+    if (isinstance(pixels, tuple) and len(pixels) == 4 and isinstance(patch, int) and isinstance(first, torch.nn.Linear)
+            and first.in_features == pixels[1] * patch * patch):
+        # a tower whose patch embedding is a Linear over patches cut beforehand (Molmo 2): [batch, patches, C·P²]
+        out.append({**inputs, "pixel_values": (pixels[0], (pixels[2] // patch) * (pixels[3] // patch), first.in_features)})
     if isinstance(pixels, tuple) and len(pixels) == 4 and "(batch_size, 2, num_channels, height, width)" in error:
         out.append({**inputs, "pixel_values": (pixels[0], 2, *pixels[1:])})  # SuperGlue, LightGlue, EfficientLoFTR
     if isinstance(pixels, tuple) and len(pixels) == 5:  # a frame tower alone (X-CLIP's): the frames folded into the batch
@@ -530,6 +551,8 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
     ids, books = inputs.get("input_ids"), cfg_attr(cfg, "num_codebooks", None)
     if isinstance(ids, tuple) and len(ids) == 2 and isinstance(books, int) and books > 1:
         out.append({**inputs, "input_ids": (ids[0] * books, ids[1])})
+        # a text token and one per codebook at each step, summed into one embedding (Kyutai speech-to-text)
+        out.append({**inputs, "input_ids": (*ids, books + 1)})
     delays = _sub(cfg, "delay_pattern")  # Dia: the audio tokens of each step, one per codebook (delayed)
     books = len(delays) if isinstance(delays, list) else cfg_attr(cfg, "num_channels") if cfg.model_type == "dia_decoder" else None
     if isinstance(books, int) and books > 1:
@@ -545,6 +568,18 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
     if isinstance(values, tuple) and multiple:  # audio its feature extractor pads to a multiple of its hop (Muse Spark)
         hop = int(multiple.group(2))
         out.append({**inputs, "input_values": (*values[:-1], -(-values[-1] // hop) * hop)})
+    tokens = re.search(r"to have shape `\(batch_size, (\d+)\)`, but got shape `torch.Size\(\[\d+, (\d+)\]\)`", error)
+    if tokens and isinstance(pixels, tuple) and len(pixels) == 4:
+        # a VQ image tokenizer made for one size (Janus: 32x32 tokens, 512 pixels): the image scaled to give them
+        scale = math.isqrt(int(tokens.group(1))) / math.isqrt(int(tokens.group(2)))
+        out.append({**inputs, "pixel_values": (*pixels[:2], round(pixels[2] * scale), round(pixels[3] * scale))})
+    normed = re.search(r"layer norm over \[(\d+)\] got input of shape \[(\d+), (\d+)\]", error)
+    if normed and isinstance(values, tuple) and len(values) == 2:
+        # a stack without its pre-net (SpeechT5's base model): its inputs are already hidden states, [batch, seq, hidden],
+        # on both sides
+        hidden = int(normed.group(1))
+        out.append({**inputs, "input_values": (batch, seq, hidden),
+                    **({"decoder_input_values": (batch, 1, hidden)} if _takes(model, "decoder_input_values") else {})})
     d_model = cfg_attr(cfg, "d_model", None)
     if "config.d_model" in error and isinstance(d_model, int) and len(inputs) == 1:
         # Perceiver without a preprocessor: its inputs are already d_model wide, [batch, seq, d_model]
@@ -563,6 +598,11 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
         # an image beside the text (ViLT), or a clip of its frames (TVP: its forward hands a missing one on as None)
         frames, image = _sub(cfg, "num_frames"), _image(cfg, batch)
         out.append({**inputs, "pixel_values": (batch, frames, *image[1:]) if isinstance(frames, int) else image})
+    if "At least two of" in error and _takes(model, "pixel_values_videos") and _takes(model, "input_values"):
+        # PE Audio-Video: the text, a clip and its sound, each through its own encoder
+        frames = _sub(cfg, "num_frames", "frames_per_clip")
+        out.append({**inputs, "pixel_values_videos": (batch, frames if isinstance(frames, int) else 16,
+                                                      *_image(cfg, batch)[1:]), "input_values": (batch, 1, 16000)})
     if "input_features" not in inputs and ("input_features" in error or "NoneType" in error) and _takes(model, "input_features"):
         # speech beside the text (Voxtral Realtime; CLVP, whose forward hands its missing features on as None)
         speech = {**inputs, **_speech(model, cfg, batch, seq if "input_ids" in inputs else None)}

@@ -15,8 +15,8 @@ from typing import Any
 
 from .attrs import sub_attr
 
-__all__ = ["cross_attention_image", "images_attended", "latent_query_image", "merge_sizes", "named_inputs",
-           "spectrogram_image", "CLAP_FRAMES", "GEMMA4_SOFT_TOKENS"]
+__all__ = ["cross_attention_image", "extractor_mel_bins", "images_attended", "latent_query_image", "merge_sizes",
+           "named_inputs", "spectrogram_image", "timm_input_size", "CLAP_FRAMES", "GEMMA4_SOFT_TOKENS"]
 
 GEMMA4_SOFT_TOKENS = 280  # Gemma 4's image processor default (max_soft_tokens): a square image gets 16x16 of them
 _FRAMES = 100  # one second of feature frames at the usual 10 ms hop
@@ -133,6 +133,60 @@ def spectrogram_image(params: Any, cfg: Any, batch: int) -> dict[str, Any] | Non
     if "is_longer" in params:
         out["is_longer"] = torch.zeros(batch, 1, dtype=torch.bool)
     return out
+
+
+def extractor_mel_bins(cfg: Any) -> int | None:
+    """The mel bins of the model's feature extractor, built with its defaults (no file read):
+    for a speech encoder whose config does not say (Gemma 4's audio tower: 128). The extractor
+    is the one transformers maps to the model type, or to the type it is a part of
+    (``gemma4_audio`` → ``gemma4``); None without one, or for a raw-audio extractor."""
+    import transformers
+    from transformers.models.auto.feature_extraction_auto import FEATURE_EXTRACTOR_MAPPING_NAMES
+
+    parts = str(getattr(cfg, "model_type", "")).split("_")
+    for n in range(len(parts), 0, -1):
+        name = FEATURE_EXTRACTOR_MAPPING_NAMES.get("_".join(parts[:n]))
+        cls = getattr(transformers, name, None) if name else None
+        if cls is None:
+            continue
+        try:
+            extractor = cls()
+        except Exception:  # noqa: BLE001 - an extractor that needs an optional package or a file
+            return None
+        bins = next((v for k in ("num_mel_bins", "n_mels", "feature_size") for v in (getattr(extractor, k, None),)
+                     if isinstance(v, int) and v > 1), None)
+        return bins
+    return None
+
+
+def _nested(cfg: Any, name: str, depth: int = 4) -> Any:
+    """``name`` on the config or on a sub-config of a sub-config (PE Video's video config's timm
+    vision config), the shallowest first."""
+    holders = [cfg]
+    for _ in range(depth):
+        for holder in holders:
+            v = getattr(holder, name, None)
+            if v is not None:
+                return v
+        holders = [sub for h in holders for k in (getattr(h, "sub_configs", None) or {}) for sub in (getattr(h, k, None),)
+                   if sub is not None]
+    return None
+
+
+def timm_input_size(cfg: Any) -> tuple[int, int] | None:
+    """(height, width) of a timm tower's pretrained input (``TimmWrapperConfig.architecture``:
+    ``vit_pe_core_large_patch14_336`` takes 336 x 336), from timm's registry; None without timm
+    or a known architecture."""
+    arch = _nested(cfg, "architecture")
+    if not isinstance(arch, str):
+        return None
+    try:
+        import timm
+
+        size = getattr(timm.models.get_pretrained_cfg(arch), "input_size", None)
+    except Exception:  # noqa: BLE001 - no timm, or an architecture its registry does not know
+        return None
+    return (int(size[1]), int(size[2])) if isinstance(size, (tuple, list)) and len(size) == 3 else None
 
 
 def merge_sizes(params: Any, cfg: Any, batch: int) -> dict[str, Any]:

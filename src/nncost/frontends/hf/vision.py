@@ -82,8 +82,8 @@ def patches(cfg: Any, batch: int, image: tuple[int, ...]) -> tuple[tuple[int, in
 
     vision = getattr(cfg, "vision_config", None) or cfg
     patch = int(getattr(vision, "patch_size", 14))
-    temporal = int(getattr(vision, "temporal_patch_size", 1) or 1)
-    merge = int(getattr(vision, "spatial_merge_size", 1) or 1)
+    temporal = int(getattr(vision, "temporal_patch_size", None) or getattr(vision, "patch_temporal", None) or 1)
+    merge = int(getattr(vision, "spatial_merge_size", None) or getattr(vision, "merge_size", None) or 1)
     channels = int(getattr(vision, "in_channels", None) or getattr(vision, "in_chans", None)
                    or getattr(vision, "num_channels", None) or 3)
     side = max(image[-1] // (patch * merge), 1) * merge

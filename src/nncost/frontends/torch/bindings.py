@@ -456,6 +456,55 @@ def _embedding(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.embedding()
 
 
+def _embedding_bag_binding(packet: Any) -> Binding:
+    """aten's embedding bags put their arguments at their own positions: read them by name."""
+    names = [a.name for a in packet.default._schema.arguments]
+
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        def get(name: str, default: Any = None) -> Any:
+            return _arg(args, kwargs, names.index(name), name, default) if name in names else default
+
+        weight, indices, offsets = get("weight"), get("indices"), get("offsets")
+        bags = (_numel(offsets) - int(bool(get("include_last_offset", False))) if offsets is not None
+                else _shape(indices)[0])  # a 2-D input with no offsets: one bag per row
+        mode = fm.EMBEDDING_BAG_MODES[int(get("mode", 0))]
+        return fm.embedding_bag(_numel(indices), bags, _shape(weight)[1], mode, get("per_sample_weights") is not None)
+
+    return bind
+
+
+for _name in ("_embedding_bag", "_embedding_bag_forward_only"):
+    for _packet in _ops(_name):
+        ATEN.register(_packet)(_embedding_bag_binding(_packet))
+
+
+def _embedding_bag_backward_binding(packet: Any) -> Binding:
+    """The table's gradient (dense or sparse): read by name; the bags are the rows of ``grad``."""
+    names = [a.name for a in packet.default._schema.arguments]
+
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        def get(name: str, default: Any = None) -> Any:
+            return _arg(args, kwargs, names.index(name), name, default) if name in names else default
+
+        bags, dim = _shape(get("grad"))
+        mode = fm.EMBEDDING_BAG_MODES[int(get("mode", 0))]
+        return fm.embedding_bag_backward(_numel(get("indices")), bags, dim, mode, get("per_sample_weights") is not None)
+
+    return bind
+
+
+for _name in ("_embedding_bag_backward", "_embedding_bag_dense_backward", "_embedding_bag_sparse_backward"):
+    for _packet in _ops(_name):
+        ATEN.register(_packet)(_embedding_bag_backward_binding(_packet))
+
+
+@ATEN.register(*_ops("_embedding_bag_per_sample_weights_backward"))
+def _embedding_bag_weights_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+    """Each sample weight's gradient: its row · its bag's gradient, a dot product of dim."""
+    grad, indices = args[0], args[2]
+    return fm.linear(_numel(indices), _shape(grad)[1], 1, bias=False)
+
+
 @ATEN.register(*_ops("embedding_dense_backward", "embedding_backward"))
 def _embedding_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.accumulate(args[0].numel())  # each row's gradient added into its table row
