@@ -67,8 +67,7 @@ NO_FORMULA: dict[str, tuple[str, ...]] = {
         "_histogramdd_from_bin_cts", "histc", "histogram", "segment_reduce", "_segment_reduce_backward", "index_reduce",
         "hash_tensor", "allclose"),
     "rarely used layers and losses": (
-        "_ctc_loss", "_ctc_loss_backward", "_embedding_bag", "_embedding_bag_backward", "_embedding_bag_forward_only",
-        "_embedding_bag_per_sample_weights_backward", "_linear_cross_entropy_batch_chunked",
+        "_ctc_loss", "_ctc_loss_backward", "_linear_cross_entropy_batch_chunked",
         "_linear_cross_entropy_batch_chunked_no_reduction", "_trilinear", "fractional_max_pool2d",
         "fractional_max_pool2d_backward", "fractional_max_pool3d", "fractional_max_pool3d_backward", "grid_sampler_2d_backward",
         "grid_sampler_3d", "grid_sampler_3d_backward", "hardshrink_backward", "softshrink_backward",

@@ -30,9 +30,12 @@ def two_layer_config(model_type: str) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - a type whose config needs an optional package
         return None
     stages = {k for k, v in (getattr(cfg, "attribute_map", None) or {}).items() if v in ("num_stages", "num_encoder_blocks")}
-    # ConvNeXt's and SegFormer's "layers" are stages, each with its own lists of depths and widths: not cut
+    # ConvNeXt's and SegFormer's "layers" are stages, each with its own lists of depths and widths: not cut; nor a
+    # stack whose config names its layers by index (Mllama's tower reads intermediate_layers_indices' outputs)
+    indexed = any(k.endswith(("layers_indices", "layer_indices")) and isinstance(v, (list, tuple)) and v
+                  and max(v) >= 2 for k, v in cfg.to_dict().items())
     over: dict[str, Any] = {k: 2 for k in LAYER_KEYS if k not in stages and isinstance(getattr(cfg, k, None), int)
-                            and getattr(cfg, k) > 2}
+                            and getattr(cfg, k) > 2 and not indexed}
     for k in PER_LAYER_LISTS:
         v = getattr(cfg, k, None)
         if over and isinstance(v, (list, tuple)) and len(v) > 2:

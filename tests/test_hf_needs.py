@@ -335,3 +335,10 @@ def test_grid_towers_take_their_patches_in_the_form_their_embedding_reads():
     r = analyze_hf(_config("muse_spark_vision", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                            num_attention_heads=2, patch_size=4), seq=8)
     assert _inputs(r) == [("pixel_values", [side * side, 3 * 2 * 4 * 4], "float32"), ("grid_thw", [1, 3], "int64")]
+
+
+def test_a_windowed_backbone_gets_whole_windows_of_patches():
+    from nncost.frontends.hf import _image
+
+    # RF-DETR's DINOv2 cuts its patch grid into 4 x 4 windows: 518 pixels (37 patches of 14) become 504 (4 · 9 patches)
+    assert _image(tf.AutoConfig.for_model("rf_detr"), 1) == (1, 3, 4 * 9 * 14, 4 * 9 * 14)

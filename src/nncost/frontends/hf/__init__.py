@@ -311,7 +311,7 @@ def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
     """[batch, channels, height, width] at the configured size: a square of ``image_size``, or its
     (height, width) where the config gives two (ViTPose's 256x192, MGP-STR's 32x128); DepthPro's
     1536 (its 384-pixel patches at its smallest scale, 0.25); a timm tower's own input size (PE
-    Video's ViT at 336)."""
+    Video's ViT at 336); cut to whole windows of patches where the backbone windows them."""
     # TVP pads frames to max_img_size
     size = _sub(cfg, "image_size", "img_size", "input_size", "max_img_size") or timm_input_size(cfg) or 224
     ratios, patch = cfg_attr(cfg, "scaled_images_ratios", None), cfg_attr(cfg, "patch_size", None)
@@ -321,6 +321,11 @@ def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
         height, width = size
     else:
         height = width = size if isinstance(size, int) else 224
+    windows, patch = _sub(cfg, "num_windows"), _sub(cfg, "patch_size")
+    if isinstance(windows, int) and windows > 1 and isinstance(patch, int) and patch > 0:
+        # a backbone cut into num_windows x num_windows windows of whole patches (RF-DETR's DINOv2: 518 → 504)
+        tile = patch * windows
+        height, width = max(height // tile, 1) * tile, max(width // tile, 1) * tile
     channels = _sub(cfg, "num_channels", "in_channels", "in_chans") or 3
     return (batch, int(channels), int(height), int(width))
 
@@ -598,8 +603,9 @@ def _other_layouts(model: Any, cfg: Any, inputs: dict[str, Any], error: str, bat
         # an image beside the text (ViLT), or a clip of its frames (TVP: its forward hands a missing one on as None)
         frames, image = _sub(cfg, "num_frames"), _image(cfg, batch)
         out.append({**inputs, "pixel_values": (batch, frames, *image[1:]) if isinstance(frames, int) else image})
-    if "At least two of" in error and _takes(model, "pixel_values_videos") and _takes(model, "input_values"):
-        # PE Audio-Video: the text, a clip and its sound, each through its own encoder
+    if (("At least two of" in error or "NoneType" in error) and _takes(model, "pixel_values_videos")
+            and _takes(model, "input_values") and not ("pixel_values_videos" in inputs and "input_values" in inputs)):
+        # PE Audio-Video: (the text,) a clip and its sound, each through its own encoder
         frames = _sub(cfg, "num_frames", "frames_per_clip")
         out.append({**inputs, "pixel_values_videos": (batch, frames if isinstance(frames, int) else 16,
                                                       *_image(cfg, batch)[1:]), "input_values": (batch, 1, 16000)})
