@@ -94,4 +94,4 @@ def test_every_model_type_is_analysed_or_refused_in_one_line(tmp_path):
            if r["status"] in ("traceback", "error", "timeout")]
     assert result.done == len(specs)
     assert bad == [], "\n".join(bad)
-    assert tally["ok"] + tally["unsupported"] > 3 * len(specs) // 4  # transformers 5.24: 639 of 820
+    assert tally["ok"] + tally["unsupported"] > 4 * len(specs) // 5  # transformers 5.24: 678 of 820

@@ -292,8 +292,6 @@ def experts_of(cfg: Any) -> dict[str, int] | None:
     return {"count": count, "top_k": top_k, "shared": int(shared or 0)}
 
 
-
-
 def _naflex(cfg: Any, batch: int) -> dict[str, Any]:
     """SigLIP 2's native-resolution inputs for a square image of its ``num_patches``: the patches
     as [batch, patches, channels · patch²], a mask of ones, and the real (height, width) grid."""
@@ -312,7 +310,7 @@ def _image(cfg: Any, batch: int) -> tuple[int, int, int, int]:
     (height, width) where the config gives two (ViTPose's 256x192, MGP-STR's 32x128); DepthPro's
     1536 (its 384-pixel patches at its smallest scale, 0.25); a timm tower's own input size (PE
     Video's ViT at 336); cut to whole windows of patches where the backbone windows them."""
-    # TVP pads frames to max_img_size
+    # TVP pads its frames to max_img_size
     size = _sub(cfg, "image_size", "img_size", "input_size", "max_img_size") or timm_input_size(cfg) or 224
     ratios, patch = cfg_attr(cfg, "scaled_images_ratios", None), cfg_attr(cfg, "patch_size", None)
     if ratios and isinstance(patch, int):  # DepthPro: patches of patch_size cut from the image at its smallest scale
