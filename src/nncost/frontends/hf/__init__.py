@@ -33,7 +33,16 @@ from .needs import (
     spectrogram_image,
     timm_input_size,
 )
-from .vision import GRIDS, IMAGE_TOKEN_ATTRS, VALUE_INPUTS, image_token_id, image_token_inputs, image_values, patches
+from .vision import (
+    GRIDS,
+    IMAGE_TOKEN_ATTRS,
+    VALUE_INPUTS,
+    image_token_id,
+    image_token_inputs,
+    image_values,
+    patches,
+    video_query_inputs,
+)
 
 __all__ = ["analyze_hf", "bundled", "build", "load_config"]
 
@@ -347,6 +356,11 @@ def _signature_inputs(model: Any, cfg: Any, batch: int, seq: int) -> dict[str, A
                    or latent_query_image(params, cfg, batch, seq, image))
         if special is not None:  # Llama 3.2 Vision, IDEFICS: the text cross-attends to the image; Kosmos-2's queries
             return special
+        clip = video_query_inputs(required, cfg, batch, seq, image)
+        if isinstance(clip, str):  # its clip's features would have nowhere to go: refused rather than left uncounted
+            raise ModelSpecError(f"{type(model).__name__} places its clip's Q-Former outputs at video tokens, but {clip}")
+        if clip is not None:
+            return clip
         out: dict[str, Any] = {}
         if "pixel_values" in required or ("pixel_values" in params and cfg_attr(cfg, "vision_config", None) is not None
                                           and cfg_attr(cfg, "text_config", None) is not None
@@ -857,6 +871,11 @@ def _analyze_hf(data: dict[str, Any], name: str, batch: int, seq: int, gen: int,
         report.notes = _built_values(report.notes, "the image's patch grid and token positions built here")
     elif isinstance(images, str):
         notes.append(f"text only, no image: {images}")
+    clip = text.get("pixel_values") if "qformer_input_ids" in text and not isinstance(text.get("input_ids"), tuple) else None
+    if clip is not None and inputs is text and len(clip) == 5:
+        per = int(text["input_ids"].shape[1]) - seq
+        notes.append(f"one clip of {clip[1]} frames of {'x'.join(map(str, clip[2:]))} per sequence, as {per:,} video tokens "
+                     f"(its Q-Former's {per // clip[1]:,} queries a frame) before the {seq:,} text tokens")
     if crossed and inputs is text:
         *_, channels, height, width = text["pixel_values"]
         tiles = text["pixel_values"][2] if len(text["pixel_values"]) == 6 else None

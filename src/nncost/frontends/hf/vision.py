@@ -20,8 +20,8 @@ from typing import Any
 
 from ...errors import first_line
 
-__all__ = ["image_token_id", "image_token_inputs", "image_values", "patches", "GRIDS", "IMAGE_TOKEN_ATTRS",
-           "VALUE_INPUTS"]
+__all__ = ["image_token_id", "image_token_inputs", "image_values", "patches", "video_query_inputs", "GRIDS",
+           "IMAGE_TOKEN_ATTRS", "QFORMER_VIDEO_FRAMES", "VALUE_INPUTS"]
 
 # config attributes of models that take images as tokens inside input_ids: their inputs need as many image
 # tokens as the vision tower makes features, which the forward's signature cannot tell
@@ -160,6 +160,30 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
     if "mm_token_type_ids" in params:  # 1 marks an image token (M-RoPE reads it)
         inputs["mm_token_type_ids"] = (ids == token).to(torch.long)
     return inputs
+
+
+QFORMER_VIDEO_FRAMES = 4  # InstructBLIP-Video's processor: 4 frames a clip (its generate() places 4 × queries tokens)
+
+
+def video_query_inputs(required: list[str], cfg: Any, batch: int, seq: int, image: tuple[int, ...]) -> dict[str, Any] | str | None:
+    """InstructBLIP-Video: a clip of 4 frames, [batch, frames, channels, height, width], whose
+    Q-Former makes ``num_query_tokens`` outputs per frame, placed at that many video tokens
+    before ``seq`` text tokens (``input_ids`` real), and the instruction for its Q-Former; the
+    reason it cannot have them where its video token is null; None for any other model."""
+    import torch
+
+    queries = getattr(cfg, "num_query_tokens", None)
+    if not ("qformer_input_ids" in required and "pixel_values" in required and hasattr(cfg, "video_token_index")
+            and isinstance(queries, int) and queries > 0):
+        return None
+    token = cfg.video_token_index
+    if not isinstance(token, int) or isinstance(token, bool) or token < 0:
+        return "its video_token_index is null: give the id (published configs do)"
+    frames = getattr(cfg, "num_frames", None) or QFORMER_VIDEO_FRAMES
+    per = queries * frames
+    ids = torch.full((batch, per + seq), _text_token(cfg, token), dtype=torch.long)
+    ids[:, :per] = token
+    return {"input_ids": ids, "pixel_values": (batch, frames, *image[1:]), "qformer_input_ids": (batch, seq)}
 
 
 # helpers that read the values of the ids and grids: run on the CPU on the real tensors
