@@ -403,6 +403,31 @@ def test_blip2s_default_config_with_no_image_token_is_refused():
                            num_query_tokens=8), seq=8)
 
 
+def test_instructblip_video_places_its_queries_for_each_frame_at_video_tokens():
+    """A clip of 4 frames (its processor's); the Q-Former's queries for each frame go into the
+    text at video tokens: 4 · 8 of them before the 8 text tokens. A null video token (the
+    default config's) is refused: the clip's features would have nowhere to go."""
+    from nncost.errors import ModelSpecError
+    from nncost.frontends.hf.vision import QFORMER_VIDEO_FRAMES
+
+    r = analyze_hf(_config("instructblipvideo", vision_config=BLIP_VISION, qformer_config=BLIP_QFORMER, text_config=BLIP_TEXT,
+                           num_query_tokens=8, video_token_index=5), seq=8)
+    frames = QFORMER_VIDEO_FRAMES
+    assert frames == 4
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [
+        ("input_ids", [1, frames * 8 + 8]), ("pixel_values", [1, frames, 3, 32, 32]), ("qformer_input_ids", [1, 8])]
+    layers = {n.path: n for n in r.layers}
+    assert layers["vision_model.embeddings.patch_embedding"].macs == frames * 16 * 3 * 8 * 8 * 32  # frames·patches·C·P²·hidden
+    assert layers["language_projection"].macs == frames * 8 * 32 * 48  # frames · queries · Q-Former · text width
+    assert layers["language_model.decoder.layers.0.self_attn.q_proj"].macs == (frames * 8 + 8) * 48 * 48
+    assert r.notes[0] == ("one clip of 4 frames of 3x32x32 per sequence, as 32 video tokens (its Q-Former's 8 queries a "
+                          "frame) before the 8 text tokens")
+    with pytest.raises(ModelSpecError, match=r"^InstructBlipVideoModel places its clip's Q-Former outputs at video tokens, "
+                                             r"but its video_token_index is null: give the id \(published configs do\)$"):
+        analyze_hf(_config("instructblipvideo", vision_config=BLIP_VISION, qformer_config=BLIP_QFORMER, text_config=BLIP_TEXT,
+                           num_query_tokens=8), seq=8)
+
+
 def test_cpu_values_beside_meta():
     """The mode that keeps real values beside a model on meta: an op mixing the two runs on meta;
     integers moved to meta stay real (their values are read after the move); floats do move."""

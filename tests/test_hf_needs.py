@@ -173,14 +173,6 @@ def test_a_codec_with_a_semantic_branch_gets_audio_and_its_features():
     assert _inputs(r) == [("input_values", [1, 1, 16000], "float32"), ("input_features", [1, 50, 24], "float32")]
 
 
-BLIP_VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
-               "image_size": 32, "patch_size": 8}
-BLIP_QFORMER = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
-                "encoder_hidden_size": 32, "vocab_size": 100}
-BLIP_TEXT = {"model_type": "opt", "hidden_size": 48, "ffn_dim": 96, "num_hidden_layers": 1, "num_attention_heads": 4,
-             "vocab_size": 1000, "word_embed_proj_dim": 48}
-
-
 def test_a_part_whose_inputs_no_config_describes_is_refused_in_one_line():
     from nncost.errors import ModelSpecError
 
@@ -371,27 +363,3 @@ def test_the_inputs_built_here_count_the_same_on_meta_and_on_the_cpu(model_type)
     assert (meta.total.macs, meta.total.flops) == (cpu.total.macs, cpu.total.flops)
     assert meta.total.macs > 0
 
-
-def test_instructblip_video_places_its_queries_for_each_frame_at_video_tokens():
-    """A clip of 4 frames (its processor's); the Q-Former's queries for each frame go into the
-    text at video tokens: 4 · 8 of them before the 8 text tokens. A null video token (the
-    default config's) is refused: the clip's features would have nowhere to go."""
-    from nncost.errors import ModelSpecError
-    from nncost.frontends.hf.vision import QFORMER_VIDEO_FRAMES
-
-    r = analyze_hf(_config("instructblipvideo", vision_config=BLIP_VISION, qformer_config=BLIP_QFORMER, text_config=BLIP_TEXT,
-                           num_query_tokens=8, video_token_index=5), seq=8)
-    frames = QFORMER_VIDEO_FRAMES
-    assert frames == 4 and _inputs(r) == [("input_ids", [1, frames * 8 + 8], "int64"),
-                                          ("pixel_values", [1, frames, 3, 32, 32], "float32"),
-                                          ("qformer_input_ids", [1, 8], "int64")]
-    layers = _layers(r)
-    assert layers["vision_model.embeddings.patch_embedding"].macs == frames * 16 * 3 * 8 * 8 * 32  # frames·patches·C·P²·hidden
-    assert layers["language_projection"].macs == frames * 8 * 32 * 48  # frames · queries · Q-Former · text width
-    assert layers["language_model.decoder.layers.0.self_attn.q_proj"].macs == (frames * 8 + 8) * 48 * 48
-    assert r.notes[0] == ("one clip of 4 frames of 3x32x32 per sequence, as 32 video tokens (its Q-Former's 8 queries a "
-                          "frame) before the 8 text tokens")
-    with pytest.raises(ModelSpecError, match=r"^InstructBlipVideoModel places its clip's Q-Former outputs at video tokens, "
-                                             r"but its video_token_index is null: give the id \(published configs do\)$"):
-        analyze_hf(_config("instructblipvideo", vision_config=BLIP_VISION, qformer_config=BLIP_QFORMER, text_config=BLIP_TEXT,
-                           num_query_tokens=8), seq=8)
