@@ -60,6 +60,7 @@ SAMPLES: dict[str, tuple[str, list[tuple[int, ...]]]] = {
     "GroupNorm": ("nn.GroupNorm(8, 32)", [(2, 32, 7, 7)]),
     "group_norm": ("group_norm(2)", [(1, 4, 5)]),
     "Embedding": ("nn.Embedding(30522, 768)", [(1, 128)]),
+    "EmbeddingBag": ("nn.EmbeddingBag(1000, 64)", [(8, 20)]),  # mode="mean", PyTorch's default
     "embedding": ("embedding((100, 16))", [(2, 5)]),
     "LSTM": ("nn.LSTM(128, 64)", [(100, 1, 128)]),
     "GRU": ("nn.GRU(10, 20, num_layers=2, bidirectional=True, batch_first=True)", [(3, 5, 10)]),

@@ -118,3 +118,14 @@ def test_parser_accepts_bare_names_and_rejects_star_args():
     assert parse_layer("torch.nn.functional.relu()").name == "relu"
     with pytest.raises(LayerSpecError, match=r"\*args"):
         parse_layer("nn.Linear(*a)")
+
+
+def test_embedding_bag_reduces_each_bag_of_its_2d_input():
+    r = analyze_layer("nn.EmbeddingBag(1000, 64)", (8, 20))  # mode="mean", PyTorch's default: 8 bags of 20 ids
+    assert (r.total.params, r.total.macs) == (1000 * 64, 0)
+    assert r.total.flops == (8 * 20 - 8) * 64 + 8 * 64  # (ids − bags)·dim adds, then bags·dim divides
+    assert r.root.output_shapes == [[8, 64]] and r.inputs[0]["dtype"] == "int64"
+    with pytest.raises(ShapeError, match=r"^EmbeddingBag expects a 2-D \[bags, ids per bag\] shape, got \[160\] \(1-D\)$"):
+        analyze_layer("nn.EmbeddingBag(1000, 64)", (160,))  # a 1-D input needs offsets: a shape cannot give them
+    with pytest.raises(LayerSpecError, match=r"mode must be one of 'sum', 'mean', 'max', got 'min'"):
+        analyze_layer("nn.EmbeddingBag(1000, 64, mode='min')", (8, 20))

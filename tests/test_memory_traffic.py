@@ -123,6 +123,7 @@ LAYERS = [
     ("nn.Linear(300, 100)", (8, 300)), ("nn.Conv2d(3, 64, kernel_size=3, padding=1)", (1, 3, 32, 32)),
     ("nn.BatchNorm2d(16)", (2, 16, 8, 8)), ("nn.ReLU()", (2, 16, 8, 8)), ("nn.MaxPool2d(2)", (1, 4, 8, 8)),
     ("nn.AvgPool2d(2)", (1, 4, 8, 8)), ("nn.LayerNorm(64)", (2, 10, 64)), ("nn.Embedding(1000, 32)", (2, 7)),
+    ("nn.EmbeddingBag(1000, 32, mode='sum')", (2, 7)), ("nn.EmbeddingBag(1000, 32, mode='max')", (2, 7)),
     ("nn.LSTM(32, 64)", (10, 2, 32)), ("nn.GRU(16, 32, num_layers=2)", (7, 3, 16)), ("nn.Flatten()", (2, 3, 4)),
     ("nn.Dropout(0.1)", (2, 3)), ("nn.GELU()", (4, 5)), ("nn.Softmax(dim=-1)", (4, 5)), ("nn.AdaptiveAvgPool2d(1)", (1, 8, 7, 7)),
     ("nn.ConvTranspose2d(8, 4, 3, stride=2)", (1, 8, 5, 5)), ("nn.GroupNorm(4, 16)", (2, 16, 5, 5)),
@@ -150,6 +151,17 @@ def test_calculator_bytes_by_formula():
     assert t.write_bytes == 2 * 8 * 8 * 8 + 8 * 8 * 8 * 8  # the fp16 output and PyTorch's int64 argmax indices
     t = analyze_layer("nn.LayerNorm(64)", (2, 10, 64), dtype="bf16").total
     assert t.write_bytes == 2 * 2 * 10 * 64 + 4 * 2 * 2 * 10  # bf16 output, fp32 mean and 1/std per row
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_an_embedding_bag_reads_the_rows_it_reduces_not_its_table(device):
+    # 10 ids in 2 bags with per-sample weights, rows of 16 from a 1000-row table
+    r = nncost.analyze(nn.EmbeddingBag(1000, 16, mode="sum"), torch.zeros(10, dtype=torch.long),
+                       offsets=torch.tensor([0, 4]), per_sample_weights=torch.rand(10), device=device).total
+    assert r.read_bytes == 8 * (10 + 2) + 4 * 10 * 16 + 4 * 10  # int64 ids and offsets, the 10 rows, the weights
+    assert r.write_bytes == 4 * 2 * 16  # the bags' rows (not the kernel's bookkeeping outputs, which differ by device)
+    c = analyze_layer("nn.EmbeddingBag(1000, 16)", (2, 5)).total  # a 2-D input: nn.EmbeddingBag makes one offset per bag
+    assert (c.read_bytes, c.write_bytes) == (8 * (10 + 2) + 4 * 10 * 16, 4 * 2 * 16 + 8 * 2)
 
 
 def test_a_dynamically_quantized_linear_runs_in_int8_and_reads_its_packed_weights():

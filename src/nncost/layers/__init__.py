@@ -22,7 +22,7 @@ from ..formulas.shapes import prod
 from ..report import Memory, Report, Working
 from ..tree import Entry, Own, build_layers
 from . import dense, functional, pointwise, spatial  # noqa: F401  (registers the catalogue)
-from .base import CATALOGUE, Ctx, LayerResult, W, bind, dims
+from .base import CATALOGUE, Ctx, LayerResult, W, bind, dims, mul
 from .parse import parse_layer
 
 __all__ = ["analyze_layer", "known_layers"]
@@ -50,6 +50,7 @@ def _shapes(input_shape: Sequence[int] | Sequence[Sequence[int]] | None) -> tupl
 _VIEWS = frozenset({"Flatten", "flatten", "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
                     "dropout"})  # in eval: the input itself, nothing moves
 _GATHERS = frozenset({"Embedding", "embedding"})
+_INDEXED = _GATHERS | {"EmbeddingBag"}  # layers whose input is int64 ids
 _INDEX_BYTES = 8  # int64 indices
 
 
@@ -65,6 +66,15 @@ def _traffic(name: str, shapes: Sequence[Sequence[int]], res: LayerResult, item:
     b = 8 * item
     outs = [dims(s) for s in res.out_shapes]
     out = sum(tensor_bytes(prod(s), b) for s in res.out_shapes)
+    if name == "EmbeddingBag":  # as nn.EmbeddingBag runs a 2-D input: it makes one int64 offset per bag, then reads
+        # the ids, the offsets and the rows it reduces (not the table), and writes the reduced rows
+        (bags, per), d = shapes[0], res.out_shapes[0][-1]
+        read = gather_read_bytes((bags * per + bags) * _INDEX_BYTES, tensor_bytes(bags * per * d, b))
+        written = out + bags * _INDEX_BYTES
+        return [W("read_bytes", "(ids + offsets)·8 + ids·dim·bytes (the rows reduced, not the table)",
+                  f"({mul(bags, per)} + {bags})·{_INDEX_BYTES} + {mul(bags, per, d)}·{item}", read),
+                W("write_bytes", "outputs·bytes + offsets·8 (one per bag, made from the 2-D input)",
+                  f"({_sum(outs)})·{item} + {bags}·{_INDEX_BYTES}", written)]
     if name in _GATHERS:  # int64 indices, and only the rows copied out of the table
         index = sum(tensor_bytes(prod(s), 8 * _INDEX_BYTES) for s in shapes)
         read = gather_read_bytes(index, out)
@@ -133,7 +143,7 @@ def analyze_layer(
     node = build_layers([Entry("", call.name, own, [list(s) for s in shapes], [list(s) for s in res.out_shapes], 1)],
                         flops_conv)[0]
     weights, buffers = tensor_bytes(res.params.total, 8 * item), tensor_bytes(res.params.buffers, 8 * item)
-    ins = sum(tensor_bytes(prod(x), 8 * (_INDEX_BYTES if call.name in _GATHERS else item)) for x in shapes)
+    ins = sum(tensor_bytes(prod(x), 8 * (_INDEX_BYTES if call.name in _INDEXED else item)) for x in shapes)
     written = traffic[1].value  # everything the layer writes is alive when it returns
     memory = Memory(weights=weights, buffers=buffers, weights_by_dtype={dtype_name: weights + buffers} if weights + buffers else {},
                     inputs=ins, activation_peak=written, inference_peak=weights + buffers + ins + written,
@@ -143,7 +153,7 @@ def analyze_layer(
         model=expression.strip(),
         frontend="layer",
         conventions=conventions(flops_conv, bias_conv, dtype=dtype_name),
-        inputs=[{"name": f"input{i}", "shape": list(s), "dtype": "int64" if call.name in _GATHERS else dtype_name}
+        inputs=[{"name": f"input{i}", "shape": list(s), "dtype": "int64" if call.name in _INDEXED else dtype_name}
                 for i, s in enumerate(shapes)],
         layers=[node],
         notes=res.notes,

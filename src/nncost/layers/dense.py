@@ -143,6 +143,29 @@ def embedding(ctx: Ctx, num_embeddings: int, embedding_dim: int, padding_idx: An
     return LayerResult(ParamCount(trainable=params), fm.embedding(), [tuple(x) + (d,)], w)
 
 
+@layer("EmbeddingBag")
+def embedding_bag(ctx: Ctx, num_embeddings: int, embedding_dim: int, max_norm: Any = None, norm_type: float = 2.0,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight: Any = None,
+                  include_last_offset: bool = False, padding_idx: Any = None, device: Any = None,
+                  dtype: Any = None) -> LayerResult:
+    """Lookups reduced per bag, for a 2-D input [bags, ids per bag]: params num_embeddings·dim;
+    FLOPs (formulas.embedding_bag) sum: (ids − bags)·dim adds, mean: those and bags·dim
+    divides, max: (ids − bags)·dim comparisons."""
+    ne = need_int("num_embeddings", num_embeddings, ctx.name)
+    d = need_int("embedding_dim", embedding_dim, ctx.name)
+    if mode not in fm.EMBEDDING_BAG_MODES:
+        raise LayerSpecError(f"{ctx.name}: mode must be one of {', '.join(map(repr, fm.EMBEDDING_BAG_MODES))}, got {mode!r}")
+    bags, per = ctx.shape(0, (2,), "[bags, ids per bag]")  # a 1-D input needs offsets, which a shape cannot give
+    ids = bags * per
+    cost = fm.embedding_bag(ids, bags, d, mode)
+    params = fm.embedding_params(ne, d)
+    op = {"sum": "adds", "mean": "adds + bags·dim divides", "max": "comparisons"}[mode]
+    flops = (f"(ids − bags)·dim {op}", f"({mul(bags, per)} − {bags})·{d}" + (f" + {mul(bags, d)}" if mode == "mean" else ""))
+    w = [W("params", "num_embeddings·embedding_dim", mul(ne, d), params),
+         W("flops", *flops, cost.flops)]
+    return LayerResult(ParamCount(trainable=params), cost, [(bags, d)], w)
+
+
 def _rnn(ctx: Ctx, mode: str, input_size: Any, hidden_size: Any, num_layers: Any, bias: Any,
          batch_first: Any, bidirectional: Any, proj_size: Any = 0) -> LayerResult:
     d_in = need_int("input_size", input_size, ctx.name)

@@ -456,53 +456,59 @@ def _embedding(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
     return fm.embedding()
 
 
-def _embedding_bag_binding(packet: Any) -> Binding:
-    """aten's embedding bags put their arguments at their own positions: read them by name."""
+Named = Callable[[Sequence[Any], dict[str, Any], str], Any]
+
+
+def _by_name(packet: Any) -> Named:
+    """A reader of an op's arguments by their schema names, for a family of ops that put the
+    same argument at different positions (the embedding bags and their gradients)."""
     names = [a.name for a in packet.default._schema.arguments]
 
-    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-        def get(name: str, default: Any = None) -> Any:
-            return _arg(args, kwargs, names.index(name), name, default) if name in names else default
+    def get(args: Sequence[Any], kwargs: dict[str, Any], name: str) -> Any:
+        return _arg(args, kwargs, names.index(name), name) if name in names else None
 
-        weight, indices, offsets = get("weight"), get("indices"), get("offsets")
-        bags = (_numel(offsets) - int(bool(get("include_last_offset", False))) if offsets is not None
+    return get
+
+
+def _embedding_bag_binding(get: Named) -> Binding:
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        weight, indices, offsets = get(args, kwargs, "weight"), get(args, kwargs, "indices"), get(args, kwargs, "offsets")
+        bags = (_numel(offsets) - int(bool(get(args, kwargs, "include_last_offset"))) if offsets is not None
                 else _shape(indices)[0])  # a 2-D input with no offsets: one bag per row
-        mode = fm.EMBEDDING_BAG_MODES[int(get("mode", 0))]
-        return fm.embedding_bag(_numel(indices), bags, _shape(weight)[1], mode, get("per_sample_weights") is not None)
+        mode = fm.EMBEDDING_BAG_MODES[int(get(args, kwargs, "mode") or 0)]
+        weighted = get(args, kwargs, "per_sample_weights") is not None
+        return fm.embedding_bag(_numel(indices), bags, _shape(weight)[1], mode, weighted)
 
     return bind
 
 
-for _name in ("_embedding_bag", "_embedding_bag_forward_only"):
-    for _packet in _ops(_name):
-        ATEN.register(_packet)(_embedding_bag_binding(_packet))
-
-
-def _embedding_bag_backward_binding(packet: Any) -> Binding:
-    """The table's gradient (dense or sparse): read by name; the bags are the rows of ``grad``."""
-    names = [a.name for a in packet.default._schema.arguments]
+def _embedding_bag_backward_binding(get: Named) -> Binding:
+    """The table's gradient (dense or sparse); the bags are the rows of ``grad``."""
 
     def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
-        def get(name: str, default: Any = None) -> Any:
-            return _arg(args, kwargs, names.index(name), name, default) if name in names else default
-
-        bags, dim = _shape(get("grad"))
-        mode = fm.EMBEDDING_BAG_MODES[int(get("mode", 0))]
-        return fm.embedding_bag_backward(_numel(get("indices")), bags, dim, mode, get("per_sample_weights") is not None)
+        bags, dim = _shape(get(args, kwargs, "grad"))
+        mode = fm.EMBEDDING_BAG_MODES[int(get(args, kwargs, "mode") or 0)]
+        weighted = get(args, kwargs, "per_sample_weights") is not None
+        return fm.embedding_bag_backward(_numel(get(args, kwargs, "indices")), bags, dim, mode, weighted)
 
     return bind
 
 
-for _name in ("_embedding_bag_backward", "_embedding_bag_dense_backward", "_embedding_bag_sparse_backward"):
-    for _packet in _ops(_name):
-        ATEN.register(_packet)(_embedding_bag_backward_binding(_packet))
-
-
-@ATEN.register(*_ops("_embedding_bag_per_sample_weights_backward"))
-def _embedding_bag_weights_backward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+def _embedding_bag_weights_backward(get: Named) -> Binding:
     """Each sample weight's gradient: its row · its bag's gradient, a dot product of dim."""
-    grad, indices = args[0], args[2]
-    return fm.linear(_numel(indices), _shape(grad)[1], 1, bias=False)
+
+    def bind(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Cost:
+        return fm.linear(_numel(get(args, kwargs, "indices")), _shape(get(args, kwargs, "grad"))[1], 1, bias=False)
+
+    return bind
+
+
+for _names, _make in ((("_embedding_bag", "_embedding_bag_forward_only"), _embedding_bag_binding),
+                      (("_embedding_bag_backward", "_embedding_bag_dense_backward", "_embedding_bag_sparse_backward"),
+                       _embedding_bag_backward_binding),
+                      (("_embedding_bag_per_sample_weights_backward",), _embedding_bag_weights_backward)):
+    for _packet in _ops(*_names):
+        ATEN.register(_packet)(_make(_by_name(_packet)))
 
 
 @ATEN.register(*_ops("embedding_dense_backward", "embedding_backward"))

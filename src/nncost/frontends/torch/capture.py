@@ -149,11 +149,16 @@ class _State:
             return
         if mode == "bn":
             mode = "first" if len(args) > 5 and args[5] is False else "rw"
-        written = sum(_nbytes(t) for t in _flat(out[0] if mode == "first" else out))
+        written = sum(_nbytes(t) for t in _flat(out[0] if mode in ("first", "bag") else out))
         if mode == "write":
             read = 0
         elif mode == "gather":
             read = gather_read_bytes(sum(_nbytes(t) for t in _flat(args) if not t.is_floating_point()), written)
+        elif mode == "bag":  # its indices and offsets, the rows it reduces (not the table), any per-sample weights
+            table, ids = args[0], args[1]
+            rows = ids.numel() * table.shape[-1] * table.element_size()
+            read = gather_read_bytes(sum(_nbytes(t) for t in _flat(args) if not t.is_floating_point()), rows)
+            read += sum(_nbytes(t) for t in _flat(args[2:]) if t.is_floating_point())
         elif mode == "copy":
             read = _nbytes(args[1]) if len(args) > 1 and isinstance(args[1], torch.Tensor) else 0
         else:

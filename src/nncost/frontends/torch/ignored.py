@@ -60,8 +60,8 @@ for _reason, _names in IGNORED_GROUPS.items():
 
 # Memory traffic of the ops above (formulas/memory.py): an op not listed reads every tensor operand once and
 # writes its outputs. Views and metadata move nothing; allocations and random draws only write (``empty`` not
-# even that); a gather reads its indices and the rows it copies; ``copy_`` reads its source, not its destination;
-# "first": only the first output is written.
+# even that); a gather reads its indices and the rows it copies (an embedding bag: the rows it reduces); ``copy_``
+# reads its source, not its destination; "first": only the first output is written.
 _NO_TRAFFIC = {*IGNORED_GROUPS["view (same storage, no arithmetic)"], *IGNORED_GROUPS["metadata and control (no tensor arithmetic)"],
                "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "resize_", "resize_as_", "set_"}
 _WRITE_ONLY = {*IGNORED_GROUPS["allocation or fill (constants, no arithmetic on data)"],
@@ -72,6 +72,9 @@ TRAFFIC: dict[object, str] = {
     **{getattr(aten, n): "none" for n in _NO_TRAFFIC - {"_unsafe_index"} if hasattr(aten, n)},
     **{getattr(aten, n): "gather" for n in _GATHER if hasattr(aten, n)},
     aten.copy_: "copy",
+    # an embedding bag reads the rows it reduces; of its outputs only the first is data (the bookkeeping ones differ in
+    # size between kernels: CPU, CUDA and meta)
+    aten._embedding_bag: "bag", aten._embedding_bag_forward_only: "bag",
     # eval-mode batch norm also returns per-channel statistics that meta fills and the CPU leaves empty: not data
     aten._native_batch_norm_legit_no_training: "first",
     aten.native_batch_norm: "bn",  # "first" when its training argument is False
