@@ -48,6 +48,19 @@ def test_llava_counts_its_vision_tower_and_projector(llava):
     assert layers["language_model"].macs == 24 * per_token + attention
 
 
+def test_a_published_vlm_config_is_built_with_the_generation_class_it_names(llava):
+    """A Hub config names its class (``architectures``): a VLM's is the generation class, with its
+    LM head, which published parameter counts include (Llama-3.2-11B-Vision's config: 10,670,220,835
+    params with it, 128,256 · 4,096 fewer without). The image is placed as before."""
+    r = analyze_hf({**LLAVA, "architectures": ["LlavaForConditionalGeneration"]}, seq=8)
+    assert r.extra["hf"]["class"] == "LlavaForConditionalGeneration"
+    assert [(d["name"], d["shape"]) for d in r.inputs] == [(d["name"], d["shape"]) for d in llava.inputs]
+    assert r.total.params - llava.total.params == 48 * 1000  # the LM head: hidden · vocab
+    assert r.total.macs - llava.total.macs == (PATCHES + 8) * 48 * 1000  # logits for the 16 image and 8 text positions
+    assert {n.path: n for n in r.layers}["lm_head"].macs == (PATCHES + 8) * 48 * 1000
+    assert r.notes[0] == ("built as LlavaForConditionalGeneration, the class its config's architectures name (its LM head "
+                          "counted, as published parameter counts are)")
+
 def test_a_module_that_never_runs_is_named():
     class Model(torch.nn.Module):
         def __init__(self):

@@ -192,6 +192,11 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
         raise ModelSpecError(f"this {model_type} config routes each token to {moe['top_k']} experts, but has only "
                              f"{moe['count']}; num_experts_per_tok must be at most the number of experts")
     task = _task(cfg)
+    # a multimodal decoder whose config names its generation class (a published VLM's architectures): built with
+    # it, LM head included, as published parameter counts are (Llama-3.2-11B-Vision: 10,670,220,835)
+    arch = (cfg_attr(cfg, "architectures", None) or [""])[0]
+    head = getattr(tf, arch, None) if task == "base" and str(arch).endswith("ForConditionalGeneration") else None
+    head = head if isinstance(head, type) and hasattr(head, "_from_config") else None
     auto = {"causal": tf.AutoModelForCausalLM, "seq2seq": tf.AutoModelForSeq2SeqLM, "image": tf.AutoModelForImageClassification,
             "base": tf.AutoModel}[task]
     if model_type == "whisper":
@@ -209,7 +214,7 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
             fresh = tf.AutoConfig.for_model(model_type, **data)
             with place, torch.random.fork_rng(devices=[]):
                 torch.manual_seed(0)  # a CPU build's random weights: the same every time, the user's RNG untouched
-                model = _from_config(_model_class(tf, auto, fresh), fresh, **attempt,
+                model = _from_config(head or _model_class(tf, auto, fresh), fresh, **attempt,
                                      **({"dtype": getattr(torch, dtype)} if dtype else {}))
         except Exception as exc:  # noqa: BLE001 - transformers' own checks; the next attempt, or the first reason
             # "no SDPA path" only says why the eager attempt came next: the eager attempt's own failure is the reason
@@ -217,6 +222,9 @@ def build(config: Mapping[str, Any], notes: list[str] | None = None, dtype: str 
             first = exc if first is None or no_sdpa else first
             continue
         cfg = fresh
+        if head is not None:
+            notes.append(f"built as {arch}, the class its config's architectures name (its LM head counted, as published "
+                         "parameter counts are)")
         if attempt.get("attn_implementation") != "sdpa":
             notes.append(f"built with the eager attention implementation (transformers has no SDPA path for {model_type})")
         break

@@ -118,7 +118,8 @@ def image_token_inputs(model: Any, cfg: Any, batch: int, seq: int, image: tuple[
         return "its config names no image token id"
     get = getattr(model, "get_image_features", None)
     queries = getattr(cfg, "num_query_tokens", None)
-    if (get is None and not isinstance(queries, int)) or not hasattr(model, "get_placeholder_mask"):
+    placer = any(hasattr(m, "get_placeholder_mask") for m in (model, getattr(model, "model", None)) if m is not None)
+    if (get is None and not isinstance(queries, int)) or not placer:
         return f"{type(model).__name__} has no get_image_features and get_placeholder_mask to place an image's features"
     wants = inspect.signature(get).parameters if get is not None else {}
     grid_name = next((g for g in GRIDS if g in wants), None)
@@ -219,9 +220,11 @@ def image_values(model: Any, values: dict[str, Any]) -> Iterator[None]:
 
         return run
 
-    patched = [name for name in _VALUE_HELPERS if callable(getattr(model, name, None))]
-    for name in patched:
-        setattr(model, name, on_cpu(getattr(model, name)))
+    # on the model, and on the inner model a generation class wraps (LlavaForConditionalGeneration.model)
+    holders = [m for m in (model, getattr(model, "model", None)) if isinstance(m, torch.nn.Module)]
+    patched = [(m, name) for m in holders for name in _VALUE_HELPERS if callable(getattr(m, name, None))]
+    for m, name in patched:
+        setattr(m, name, on_cpu(getattr(m, name)))
 
     def inject(module: Any, args: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         for name in VALUE_INPUTS:
@@ -235,5 +238,5 @@ def image_values(model: Any, values: dict[str, Any]) -> Iterator[None]:
             yield
     finally:
         hook.remove()
-        for name in patched:
-            delattr(model, name)  # the class's methods again
+        for m, name in patched:
+            delattr(m, name)  # the class's methods again
